@@ -1,0 +1,130 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError } from '../../../core/errors.js';
+import { DEFAULT_PRESIGN_SECONDS, type ImportRequest } from '../../../jobs/import-request.js';
+import type { FileRole } from '../../../jobs/job-types.js';
+import type { AppServices } from '../../app-services.js';
+import { requireAuth } from '../../auth.js';
+import {
+  CreateImportBody,
+  ErrorSchema,
+  ImportIdParams,
+  ImportViewSchema,
+  ListImportsQuery,
+} from './import.schema.js';
+
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
+});
+
+export function importsRoutes(services: AppServices): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/v1/imports',
+      {
+        schema: {
+          tags: ['imports'],
+          summary: 'Create an import (202; durable before the answer; honours Idempotency-Key)',
+          body: CreateImportBody,
+          headers: IdempotencyHeaders,
+          response: { 200: ImportViewSchema, 202: ImportViewSchema, '4xx': ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        const auth = requireAuth(request);
+        const body = request.body;
+        const importRequest = await toImportRequest(services, auth.userId, body);
+        const idempotencyKey = request.headers['idempotency-key'];
+        const { job, created } = await services.imports.create(auth.userId, importRequest, {
+          rawBody: body,
+          requestId: request.id,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        });
+        reply.header('location', `/v1/imports/${job.id}`);
+        return reply.status(created ? 202 : 200).send(await services.imports.view(job));
+      },
+    );
+
+    app.get(
+      '/v1/imports',
+      {
+        schema: {
+          tags: ['imports'],
+          summary: 'List imports, newest first',
+          querystring: ListImportsQuery,
+          response: { 200: Type.Object({ items: Type.Array(ImportViewSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), '4xx': ErrorSchema },
+        },
+      },
+      async (request) => {
+        const auth = requireAuth(request);
+        const { status, limit, cursor, parentId } = request.query;
+        const page = await services.imports.list(auth.userId, {
+          ...(status === undefined ? {} : { status }),
+          ...(limit === undefined ? {} : { limit: Number(limit) }),
+          ...(cursor === undefined ? {} : { cursor }),
+          ...(parentId === undefined ? {} : { parentId }),
+        });
+        const items = [];
+        for (const job of page.jobs) items.push(await services.imports.view(job, false));
+        return { items, nextCursor: page.nextCursor };
+      },
+    );
+
+    app.get(
+      '/v1/imports/:id',
+      { schema: { tags: ['imports'], summary: 'Get an import with fresh presigned URLs', params: ImportIdParams, response: { 200: ImportViewSchema, '4xx': ErrorSchema } } },
+      async (request) => {
+        const auth = requireAuth(request);
+        return services.imports.view(await services.imports.get(auth.userId, request.params.id));
+      },
+    );
+
+    app.post(
+      '/v1/imports/:id/cancel',
+      { schema: { tags: ['imports'], summary: 'Cancel an import: stops the work and removes partial output', params: ImportIdParams, response: { 200: ImportViewSchema, '4xx': ErrorSchema } } },
+      async (request) => {
+        const auth = requireAuth(request);
+        return services.imports.view(await services.imports.cancel(auth.userId, request.params.id), false);
+      },
+    );
+  };
+}
+
+export async function toImportRequest(services: AppServices, userId: string, body: CreateImportBody): Promise<ImportRequest> {
+  const format = body.format;
+  if (body.presignExpiresIn !== undefined && body.presignExpiresIn > 604_800) {
+    throw new AppError('VALIDATION_FAILED', { field: 'presignExpiresIn', message: 'presignExpiresIn is at most 604800 (7 days)' });
+  }
+  return {
+    url: body.url,
+    destination: await services.imports.resolveDestinationRef(userId, body.destination),
+    outputs: (body.outputs ?? ['file']) as FileRole[],
+    playlist: body.playlist ?? false,
+    ifExists: (body.ifExists ?? 'overwrite') as ImportRequest['ifExists'],
+    presignExpiresIn: body.presignExpiresIn ?? DEFAULT_PRESIGN_SECONDS,
+    keyStyle: 'native',
+    ...(body.bucket === undefined ? {} : { bucket: body.bucket }),
+    ...(body.path === undefined ? {} : { path: body.path }),
+    ...(body.filename === undefined ? {} : { filename: body.filename }),
+    ...(body.storageClass === undefined ? {} : { storageClass: body.storageClass }),
+    ...(body.acl === undefined ? {} : { acl: body.acl }),
+    ...(format === undefined
+      ? {}
+      : {
+          format: {
+            kind: format.kind as 'video' | 'audio' | 'original',
+            ...(format.quality === undefined ? {} : { quality: format.quality as NonNullable<ImportRequest['format']>['quality'] & string }),
+            ...(format.container === undefined ? {} : { container: format.container }),
+          },
+        }),
+    ...(body.maxItems === undefined ? {} : { maxItems: body.maxItems }),
+    ...(body.webhook === undefined
+      ? {}
+      : {
+          webhook: {
+            url: body.webhook.url,
+            ...(body.webhook.secret === undefined ? {} : { secretSealed: services.imports.sealSecret(userId, body.webhook.secret) }),
+          },
+        }),
+    ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+  };
+}

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/config.js';
+import { AppError } from '../core/errors.js';
+import type { JobRepository } from '../db/job.repository.js';
+import type { SecretBox } from '../security/secret-box.js';
+import type { StorageResolver } from '../storage/storage-resolver.js';
+import {
+  DEFAULT_PRESIGN_SECONDS,
+  type DestinationRef,
+  type ImportRequest,
+  type InlineDestination,
+} from './import-request.js';
+import { buildImportView, type ImportView } from './import-view.js';
+import type { Job } from './job.js';
+import type { JobStatus } from './job-types.js';
+
+/** Checks a saved destination name and turns inline/Qencode objects into sealed inline configs. */
+export interface DestinationRefResolver {
+  assertSavedExists(userId: string, name: string): Promise<void>;
+  inline(userId: string, raw: Record<string, unknown>): Promise<InlineDestination>;
+}
+
+export interface CreateImportOptions {
+  readonly idempotencyKey?: string;
+  readonly requestId?: string;
+  /** The raw body the key is compared on: the same key with another body is a conflict. */
+  readonly rawBody: unknown;
+}
+
+/**
+ * The service every entry point (native routes, compat adapters, dashboard) calls to create,
+ * read, list and cancel imports.
+ */
+export class ImportService {
+  private destinationRefs: DestinationRefResolver | undefined;
+  private onCreated: (() => void) | undefined;
+  private onCancel: ((jobId: string) => void) | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly jobs: JobRepository,
+    private readonly storage: StorageResolver,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  useDestinationRefs(resolver: DestinationRefResolver): void {
+    this.destinationRefs = resolver;
+  }
+
+  /** Hooks for in-process workers: wake a claim loop, stop a local job at once. */
+  attachWorkers(hooks: { onCreated: () => void; onCancel: (jobId: string) => void }): void {
+    this.onCreated = hooks.onCreated;
+    this.onCancel = hooks.onCancel;
+  }
+
+  sealSecret(userId: string, secret: string): string {
+    return this.secrets.seal(secret, `inline:${userId}`);
+  }
+
+  async resolveDestinationRef(userId: string, raw: unknown): Promise<DestinationRef> {
+    if (raw === undefined) return { kind: 'default' };
+    if (raw === 'managed') return { kind: 'managed' };
+    if (typeof raw === 'string') {
+      if (this.destinationRefs === undefined) throw new AppError('DESTINATION_NOT_FOUND', { field: 'destination' });
+      await this.destinationRefs.assertSavedExists(userId, raw);
+      return { kind: 'saved', name: raw };
+    }
+    if (this.destinationRefs === undefined || typeof raw !== 'object' || raw === null) {
+      throw new AppError('VALIDATION_FAILED', { field: 'destination', message: 'destination is not supported here' });
+    }
+    return { kind: 'inline', destination: await this.destinationRefs.inline(userId, raw as Record<string, unknown>) };
+  }
+
+  async create(userId: string, request: ImportRequest, options: CreateImportOptions): Promise<{ job: Job; created: boolean }> {
+    assertImportUrl(request.url);
+    const active = await this.jobs.countActive(userId);
+    if (active >= this.config.maxActiveJobsPerUser) throw new AppError('TOO_MANY_ACTIVE_JOBS', { details: { limit: this.config.maxActiveJobsPerUser } });
+    const result = await this.jobs.create({
+      userId,
+      request,
+      maxAttempts: this.config.maxAttempts,
+      ...(options.idempotencyKey === undefined
+        ? {}
+        : { idempotencyKey: options.idempotencyKey, requestHash: hashBody(options.rawBody) }),
+      ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
+    });
+    if (result.created) this.onCreated?.();
+    return result;
+  }
+
+  async get(userId: string, id: string): Promise<Job> {
+    const job = await this.jobs.findForUser(userId, id);
+    if (job === undefined) throw new AppError('IMPORT_NOT_FOUND');
+    return job;
+  }
+
+  async view(job: Job, presign = true): Promise<ImportView> {
+    const files = job.status === 'completed' ? await this.jobs.files(job.id) : [];
+    return buildImportView(job, files, {
+      publicUrl: this.config.publicUrl,
+      presign,
+      storeFor: (file) => this.storage.storeForFile(job.userId, file),
+    });
+  }
+
+  async list(userId: string, query: { status?: JobStatus; limit?: number; cursor?: string; parentId?: string }) {
+    return this.jobs.list(userId, { limit: query.limit ?? 20, ...query });
+  }
+
+  async cancel(userId: string, id: string): Promise<Job> {
+    const before = await this.get(userId, id);
+    if (before.status === 'completed' || before.status === 'failed') throw new AppError('IMPORT_NOT_CANCELABLE');
+    const job = await this.jobs.requestCancel(userId, id);
+    if (job === undefined) throw new AppError('IMPORT_NOT_FOUND');
+    this.onCancel?.(id);
+    return job;
+  }
+}
+
+export function hashBody(body: unknown): string {
+  return createHash('sha256').update(stableStringify(body)).digest('hex');
+}
+
+/** JSON with sorted keys, so `{a,b}` and `{b,a}` are the same body for idempotency. */
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Cheap syntactic checks at submit time; the egress policy decides at connect time. */
+export function assertImportUrl(raw: string): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new AppError('INVALID_URL', { field: 'url' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new AppError('INVALID_URL', { field: 'url', message: `Only http and https URLs can be imported (got ${url.protocol.replace(':', '')}).` });
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new AppError('INVALID_URL', { field: 'url', message: 'URLs with a user name or password are not accepted.' });
+  }
+  if (url.hostname === '') throw new AppError('INVALID_URL', { field: 'url' });
+}
+
+export { DEFAULT_PRESIGN_SECONDS };

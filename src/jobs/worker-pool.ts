@@ -1,0 +1,252 @@
+import { randomBytes } from 'node:crypto';
+import type { Insertable } from 'kysely';
+import { AppError, PermanentJobError, isAbortError, toError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Database } from '../db/database.js';
+import type { JobFileTable } from '../db/job-file.table.js';
+import { toJob } from '../db/job-row.js';
+import { claimJob } from '../db/queue/claim-job.js';
+import { completeJob } from '../db/queue/complete-job.js';
+import { expireJobs } from '../db/queue/expire-jobs.js';
+import { backoffMs, failJob } from '../db/queue/fail-job.js';
+import { heartbeatJob } from '../db/queue/heartbeat-job.js';
+import type { Job, JobProgress, JobResultSummary, JobSource } from './job.js';
+import type { JobPhase } from './job-types.js';
+
+/** What a job handler gets besides the job: a scoped logger, an abort signal and progress hooks. */
+export interface JobContext {
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  readonly workerId: string;
+  readonly attempt: number;
+  setPhase(phase: JobPhase): void;
+  /** Progress never goes backwards; writes are throttled to a few per second. */
+  reportProgress(progress: JobProgress): void;
+}
+
+export interface JobOutcome {
+  readonly result: JobResultSummary;
+  readonly source: JobSource | null;
+  readonly files: Insertable<JobFileTable>[];
+  readonly finalBytes: number;
+}
+
+/**
+ * A job handler resolves with the outcome, or throws: an AppError with `retryable: false` (or a
+ * PermanentJobError) fails the job at once; anything else is retried with backoff.
+ */
+export type JobHandler = (job: Job, context: JobContext) => Promise<JobOutcome>;
+
+export interface WorkerPoolOptions {
+  readonly database: Database;
+  readonly handler: JobHandler;
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly logger: Logger;
+  readonly pollMs?: number;
+  readonly tickMs?: number;
+  /** Called after a job reaches a final state or is requeued (for events and metrics). */
+  readonly onJobEnd?: (jobId: string, status: 'completed' | 'failed' | 'canceled' | 'retrying') => void;
+}
+
+export type StopReason = 'cancel' | 'lease-lost' | 'shutdown';
+
+/**
+ * Runs `concurrency` claim loops in this process. Each claimed job gets an AbortController; a
+ * ticker heartbeats the lease, flushes progress and notices cancel requests made by any process.
+ */
+export class WorkerPool {
+  readonly workerId: string;
+  private readonly running = new Map<string, AbortController>();
+  private readonly loops: Promise<void>[] = [];
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private readonly pollMs: number;
+  private readonly tickMs: number;
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.workerId = `w_${process.pid}_${randomBytes(4).toString('hex')}`;
+    this.pollMs = options.pollMs ?? 500;
+    this.tickMs = options.tickMs ?? Math.min(500, Math.floor(options.leaseMs / 3));
+  }
+
+  start(): void {
+    for (let slot = 0; slot < this.options.concurrency; slot += 1) this.loops.push(this.loop(slot));
+  }
+
+  /** New work was queued in this process: skip the poll delay. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  /** Stops a job running in this process at once (other processes notice at their next tick). */
+  cancelLocal(jobId: string): boolean {
+    const controller = this.running.get(jobId);
+    if (controller === undefined) return false;
+    controller.abort(stopReason('cancel'));
+    return true;
+  }
+
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Stops claiming; waits up to `graceMs` for running jobs, then aborts them. Aborted jobs keep
+   * their lease, which expires so that another worker retries them.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    const all = Promise.all(this.loops);
+    const timer = setTimeout(() => {
+      for (const controller of this.running.values()) controller.abort(stopReason('shutdown'));
+    }, graceMs);
+    await all;
+    clearTimeout(timer);
+  }
+
+  private async loop(slot: number): Promise<void> {
+    const { database, logger } = this.options;
+    let sweepAt = 0;
+    while (!this.stopping) {
+      try {
+        if (slot === 0 && Date.now() >= sweepAt) {
+          sweepAt = Date.now() + 5000;
+          await expireJobs(database.db);
+        }
+        const row = await claimJob(database.db, database.capabilities, this.workerId, this.options.leaseMs);
+        if (row === undefined) {
+          await this.idle();
+          continue;
+        }
+        await this.runJob(toJob(row));
+      } catch (error) {
+        // The database went away (e.g. PostgreSQL restarting): wait and try again.
+        logger.error({ err: toError(error), workerId: this.workerId }, 'worker loop error');
+        await this.idle(2000);
+      }
+    }
+  }
+
+  private async idle(ms = this.pollMs): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const previous = this.wake;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        previous?.();
+        done();
+      };
+    });
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    const { database, leaseMs } = this.options;
+    const logger = this.options.logger.child({ jobId: job.id, attempt: job.attempts, workerId: this.workerId, reqId: job.requestId });
+    const controller = new AbortController();
+    this.running.set(job.id, controller);
+    let phase: JobPhase | undefined;
+    let phaseDirty = false;
+    let progress: JobProgress = job.progress;
+    let progressDirty = false;
+    let lastBeat = Date.now();
+    let beating = false;
+
+    const beat = async (): Promise<void> => {
+      if (beating) return;
+      const due = Date.now() - lastBeat >= leaseMs / 3;
+      if (!due && !progressDirty && !phaseDirty) return;
+      beating = true;
+      try {
+        const update = { ...(phaseDirty && phase !== undefined ? { phase } : {}), ...(progressDirty ? { progress } : {}) };
+        progressDirty = false;
+        phaseDirty = false;
+        const state = await heartbeatJob(database.db, job.id, this.workerId, leaseMs, update);
+        lastBeat = Date.now();
+        if (!state.held) controller.abort(stopReason('lease-lost'));
+        else if (state.cancelRequested) controller.abort(stopReason('cancel'));
+      } catch (error) {
+        logger.warn({ err: toError(error) }, 'heartbeat failed');
+      } finally {
+        beating = false;
+      }
+    };
+    const ticker = setInterval(() => void beat(), this.tickMs);
+
+    const context: JobContext = {
+      signal: controller.signal,
+      logger,
+      workerId: this.workerId,
+      attempt: job.attempts,
+      setPhase(next) {
+        if (next !== phase) {
+          phase = next;
+          phaseDirty = true;
+        }
+      },
+      reportProgress(next) {
+        if (next.bytes < progress.bytes && progress.percent !== null && (next.percent ?? 0) <= progress.percent) return;
+        const percent = next.percent === null ? progress.percent : Math.max(next.percent, progress.percent ?? 0);
+        progress = { bytes: next.bytes, totalBytes: next.totalBytes, percent: percent === null ? null : Math.min(100, percent) };
+        progressDirty = true;
+      },
+    };
+
+    logger.info({ url: job.request.url.slice(0, 200) }, 'job started');
+    try {
+      const outcome = await this.options.handler(job, context);
+      clearInterval(ticker);
+      if (controller.signal.aborted) throw controller.signal.reason;
+      const done = await completeJob(database.db, job.id, this.workerId, outcome);
+      logger.info({ done, bytes: outcome.finalBytes }, 'job completed');
+      this.options.onJobEnd?.(job.id, 'completed');
+    } catch (caught) {
+      clearInterval(ticker);
+      await this.endFailedAttempt(job, controller.signal, caught, logger);
+    } finally {
+      this.running.delete(job.id);
+    }
+  }
+
+  private async endFailedAttempt(job: Job, signal: AbortSignal, caught: unknown, logger: Logger): Promise<void> {
+    const reason = signal.aborted ? reasonOf(signal.reason) : undefined;
+    if (reason === 'lease-lost' || reason === 'shutdown') {
+      // Not ours any more, or we are going away: leave the row; the lease expiry hands it on.
+      logger.warn({ reason }, 'job attempt abandoned');
+      return;
+    }
+    const db = this.options.database.db;
+    if (reason === 'cancel' || (caught instanceof AppError && caught.code === 'JOB_CANCELED')) {
+      await failJob(db, job.id, this.workerId, { error: { code: 'JOB_CANCELED', message: 'The import was canceled.' }, retryAt: null, canceled: true });
+      logger.info('job canceled');
+      this.options.onJobEnd?.(job.id, 'canceled');
+      return;
+    }
+    const error = toError(caught);
+    const appError = error instanceof AppError ? error : undefined;
+    const retryable = appError === undefined ? !isAbortError(error) : appError.retryable && !(appError instanceof PermanentJobError);
+    const retryAt = retryable && job.attempts < job.maxAttempts ? Date.now() + backoffMs(job.attempts) : null;
+    const publicError =
+      appError === undefined
+        ? { code: 'INTERNAL', message: 'Internal error.' }
+        : { code: appError.code, message: appError.message, ...(appError.hint === undefined ? {} : { hint: appError.hint }) };
+    logger.error({ err: error, retryAt }, 'job attempt failed');
+    const status = await failJob(db, job.id, this.workerId, { error: publicError, retryAt });
+    if (status !== 'lost') this.options.onJobEnd?.(job.id, status);
+  }
+}
+
+function stopReason(reason: StopReason): Error {
+  const error = new Error(`job stopped: ${reason}`);
+  error.name = 'AbortError';
+  (error as Error & { stopReason: StopReason }).stopReason = reason;
+  return error;
+}
+
+function reasonOf(value: unknown): StopReason | undefined {
+  return value instanceof Error ? (value as Error & { stopReason?: StopReason }).stopReason : undefined;
+}
