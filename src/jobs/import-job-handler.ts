@@ -13,7 +13,7 @@ import {
   needsExtractor,
 } from '../sources/direct/content-disposition.js';
 import { resumableBody } from '../sources/direct/resumable-body.js';
-import type { FetchedResponse, HttpFetcher } from '../sources/http-fetcher.js';
+import { discardBody, type FetchedResponse, type HttpFetcher } from '../sources/http-fetcher.js';
 import { LocalObjectStore } from '../storage/local/local-object-store.js';
 import { buildObjectKey, contentDisposition, splitKey } from '../storage/object-key.js';
 import type { StorageResolver, JobSink } from '../storage/storage-resolver.js';
@@ -76,7 +76,7 @@ async function deliver(deps: ImportHandlerDeps, job: Job, context: JobContext, s
   const first = await deps.fetcher.fetch(job.request.url, { signal: context.signal });
   const contentType = first.header('content-type');
   if (needsExtractor(contentType, first.finalUrl)) {
-    first.body.destroy();
+    discardBody(first.body);
     return deliverExtracted(deps, job, context, sink);
   }
   return deliverDirect(deps, job, context, sink, first);
@@ -98,7 +98,7 @@ async function deliverDirect(
   const decision = await decideKey(sink, key, job.request.ifExists, context.signal);
   const source: JobSource = { url: job.request.url, title, duration: null, extractor: 'direct' };
   if (decision.action === 'skip') {
-    first.body.destroy();
+    discardBody(first.body);
     return skipped(job, sink, decision.key, contentType, source, context.signal);
   }
 

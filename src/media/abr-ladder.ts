@@ -54,7 +54,7 @@ export function buildAbrLadderArgs(spec: AbrArgsInput): string[] {
   const n = spec.renditions.length;
   const gop = Math.max(1, Math.round(spec.frameRate * spec.segmentSeconds));
   const split = `[0:v]split=${n}${spec.renditions.map((_, i) => `[s${i}]`).join('')}`;
-  const scales = spec.renditions.map((r, i) => `[s${i}]scale=-2:${r.height},setsar=1[v${i}]`);
+  const scales = spec.renditions.map((r, i) => `[s${i}]scale=-2:${r.height}[v${i}]`);
   const args = ['-i', spec.input, '-filter_complex', [split, ...scales].join(';')];
 
   spec.renditions.forEach((_, i) => args.push('-map', `[v${i}]`));

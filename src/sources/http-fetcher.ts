@@ -16,3 +16,12 @@ export interface FetchedResponse {
 export interface HttpFetcher {
   fetch(url: string, init: { headers?: Record<string, string>; signal: AbortSignal }): Promise<FetchedResponse>;
 }
+
+/**
+ * Lets go of a body we will not read. undici's body emits an AbortError when destroyed; without a
+ * listener that would surface as an uncaught exception.
+ */
+export function discardBody(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
+}

@@ -47,7 +47,7 @@ export interface AddressClass {
   readonly embeddedIPv4?: string;
 }
 
-const METADATA = new Set(CLOUD_METADATA_ADDRESSES.map((a) => ipaddr.parse(a).toString()));
+const METADATA = new Set(CLOUD_METADATA_ADDRESSES.map((a) => parseIp(a)?.toString()));
 
 const NAT64_LOCAL_USE = ipaddr.IPv6.parseCIDR('64:ff9b:1::/48');
 const IPV4_TRANSLATED = ipaddr.IPv6.parseCIDR('::ffff:0:0:0/96');
@@ -62,19 +62,27 @@ const TEREDO = ipaddr.IPv6.parseCIDR('2001::/32');
  * so the policy always judges the address the socket will actually use.
  */
 export function classifyAddress(input: string): AddressClass {
-  const bare = input.startsWith('[') && input.endsWith(']') ? input.slice(1, -1) : input;
-  const withoutZone = bare.includes('%') ? bare.slice(0, bare.indexOf('%')) : bare;
-  const family = isIP(withoutZone);
-  if (family === 0)
-    return {
-      address: input,
-      kind: withoutZone.includes(':') ? 'ipv6' : 'ipv4',
-      range: 'invalid',
-      isPublic: false,
-    };
-  const parsed = ipaddr.parse(withoutZone);
+  const parsed = parseIp(input);
+  if (parsed === undefined) {
+    return { address: input, kind: input.includes(':') ? 'ipv6' : 'ipv4', range: 'invalid', isPublic: false };
+  }
   if (parsed.kind() === 'ipv4') return classifyIPv4(parsed as ipaddr.IPv4);
   return classifyIPv6(parsed as ipaddr.IPv6);
+}
+
+/**
+ * Parses a plain IP address (as `net.isIP` accepts it; brackets and an IPv6 zone id are dropped), or
+ * returns undefined. IPv6 goes through the WHATWG serialiser first: ipaddr.js 2 parses a dotted tail
+ * like `::127.0.0.1` as `::ffff:127.0.0.1`, a different address from the one the socket would use.
+ */
+export function parseIp(input: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  const bare = input.startsWith('[') && input.endsWith(']') ? input.slice(1, -1) : input;
+  const address = bare.includes('%') ? bare.slice(0, bare.indexOf('%')) : bare;
+  const family = isIP(address);
+  if (family === 4) return ipaddr.IPv4.parse(address);
+  if (family !== 6) return undefined;
+  const serialised = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  return ipaddr.IPv6.parse(serialised);
 }
 
 function classifyIPv4(ip: ipaddr.IPv4): AddressClass {

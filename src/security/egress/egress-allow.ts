@@ -1,5 +1,6 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { parseIp } from './egress-address.js';
 
 /**
  * One entry of `BUCKETLOAD_EGRESS_ALLOW`, a comma-separated list. Accepted forms:
@@ -90,7 +91,8 @@ function exactAddress(
   address: string,
   portText: string | undefined,
 ): EgressAllowRule | string {
-  const ip = ipaddr.parse(address);
+  const ip = parseIp(address);
+  if (ip === undefined) return 'not a valid IP address';
   const cidr = ip.kind() === 'ipv4' ? `${ip.toString()}/32` : `${(ip as ipaddr.IPv6).toRFC5952String()}/128`;
   if (portText === undefined) return { kind: 'cidr', source, cidr };
   const port = parsePort(portText);
@@ -107,12 +109,13 @@ function parseCidr(entry: string): EgressAllowRule | string {
   const max = family === 4 ? 32 : 128;
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) return `the prefix length must be 0-${max}`;
   const prefix = Number(prefixText);
+  const ip = parseIp(address);
+  if (ip === undefined) return 'the CIDR address must be a dotted-quad IPv4 or an IPv6 address';
+  const given = ip.kind() === 'ipv4' ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String();
   const network =
-    family === 4
-      ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${prefix}`).toString()
-      : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${prefix}`).toRFC5952String();
-  const given =
-    family === 4 ? ipaddr.parse(address).toString() : ipaddr.IPv6.parse(address).toRFC5952String();
+    ip.kind() === 'ipv4'
+      ? ipaddr.IPv4.networkAddressFromCIDR(`${given}/${prefix}`).toString()
+      : ipaddr.IPv6.networkAddressFromCIDR(`${given}/${prefix}`).toRFC5952String();
   if (network !== given) return `host bits are set; did you mean ${network}/${prefix}?`;
   return { kind: 'cidr', source: entry, cidr: `${network}/${prefix}` };
 }

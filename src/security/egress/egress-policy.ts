@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { AppError } from '../../core/errors.js';
 import { normalizeHostname, type EgressAllowRule } from './egress-allow.js';
-import { classifyAddress, type AddressClass } from './egress-address.js';
+import { classifyAddress, parseIp, type AddressClass } from './egress-address.js';
 
 /**
  * The egress policy: the one place that decides whether bucketload may open a connection to an
@@ -46,12 +46,19 @@ export function createEgressPolicy(rules: readonly EgressAllowRule[]): EgressPol
       hosts.push({ host: normalizeHostname(rule.host), port: rule.port });
       continue;
     }
-    const [network, prefix] = ipaddr.parseCIDR(rule.cidr);
+    const slash = rule.cidr.lastIndexOf('/');
+    const network = parseIp(slash < 0 ? rule.cidr : rule.cidr.slice(0, slash));
+    const max = network?.kind() === 'ipv4' ? 32 : 128;
+    const prefixText = slash < 0 ? String(max) : rule.cidr.slice(slash + 1);
+    const prefix = Number(prefixText);
+    if (network === undefined || !/^\d{1,3}$/.test(prefixText) || prefix > max) {
+      throw new Error(`invalid egress allow rule ${rule.source}: use parseEgressAllow`);
+    }
     cidrs.push({
       rule,
       network,
       prefix,
-      exact: prefix === (network.kind() === 'ipv4' ? 32 : 128),
+      exact: prefix === max,
       port: rule.port,
     });
   }
@@ -92,7 +99,8 @@ export function createEgressPolicy(rules: readonly EgressAllowRule[]): EgressPol
  * IPv6 rules.
  */
 function matchCandidates(address: string): (ipaddr.IPv4 | ipaddr.IPv6)[] {
-  const ip = ipaddr.parse(address);
+  const ip = parseIp(address);
+  if (ip === undefined) return [];
   if (ip.kind() === 'ipv4') return [ip, (ip as ipaddr.IPv4).toIPv4MappedAddress()];
   const v6 = ip as ipaddr.IPv6;
   return v6.isIPv4MappedAddress() ? [v6, v6.toIPv4Address()] : [v6];

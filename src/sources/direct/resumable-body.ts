@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { AppError, PermanentJobError, toError } from '../../core/errors.js';
-import type { FetchedResponse, HttpFetcher } from '../http-fetcher.js';
+import { discardBody, type FetchedResponse, type HttpFetcher } from '../http-fetcher.js';
 
 export interface ResumableBodyOptions {
   readonly url: string;
@@ -30,7 +30,7 @@ export function resumableBody(first: FetchedResponse, options: ResumableBodyOpti
   const lengthHeader = first.header('content-length');
   const contentLength = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
   if (contentLength !== undefined && contentLength > options.maxFileBytes) {
-    first.body.destroy();
+    discardBody(first.body);
     throw new PermanentJobError('FILE_TOO_LARGE', { details: { sizeBytes: contentLength, maxBytes: options.maxFileBytes } });
   }
   const acceptsRanges = (first.header('accept-ranges') ?? '').toLowerCase().includes('bytes');
@@ -77,7 +77,7 @@ export function resumableBody(first: FetchedResponse, options: ResumableBodyOpti
     const next = await options.fetcher.fetch(options.url, { headers, signal: options.signal });
     const range = /^bytes (\d+)-/.exec(next.header('content-range') ?? '');
     if (next.status !== 206 || range?.[1] === undefined || Number(range[1]) !== bytes) {
-      next.body.destroy();
+      discardBody(next.body);
       // 200 instead of 206 means the validator no longer matches: the file changed.
       throw new AppError('SOURCE_CHANGED', { details: { status: next.status } });
     }

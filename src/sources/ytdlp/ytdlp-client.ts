@@ -54,6 +54,13 @@ const FILE_PREFIX = 'BUCKETLOAD_FILE ';
 const INFO_PREFIX = 'BUCKETLOAD_INFO ';
 const INFO_FIELDS = 'id,title,extractor,extractor_key,webpage_url,duration,ext,thumbnail';
 
+function tooLarge(max: number, sizeBytes?: number): PermanentJobError {
+  return new PermanentJobError('FILE_TOO_LARGE', {
+    message: `The media is larger than the limit of ${max} bytes.`,
+    details: { maxFileBytes: max, ...(sizeBytes !== undefined ? { sizeBytes } : {}) },
+  });
+}
+
 function assertHttpUrl(url: string): void {
   let parsed: URL;
   try {
@@ -133,7 +140,7 @@ export function createYtdlpClient(deps: YtdlpClientDeps): YtdlpClient {
           // throwing here makes the runner kill yt-dlp (and its ffmpeg) at once.
           const exactTotal = progress.totalIsEstimate === true ? undefined : progress.totalBytes;
           if (max !== undefined && (progress.downloadedBytes > max || (exactTotal ?? 0) > max)) {
-            throw new PermanentJobError('FILE_TOO_LARGE', { details: { maxFileBytes: max } });
+            throw tooLarge(max);
           }
           options.onProgress?.(progress);
         } else if (line.startsWith(FILE_PREFIX)) {
@@ -184,12 +191,12 @@ export function createYtdlpClient(deps: YtdlpClientDeps): YtdlpClient {
       const path = filePath ?? (await findDownloaded(dir));
       if (path === undefined) {
         // --max-filesize makes yt-dlp skip a file it knows is too large and still exit 0.
-        if (max !== undefined) throw new PermanentJobError('FILE_TOO_LARGE', { details: { maxFileBytes: max } });
+        if (max !== undefined) throw tooLarge(max);
         throw new AppError('TOOL_FAILED', { message: 'yt-dlp finished without writing a file.' });
       }
       const { size } = await stat(path);
       if (max !== undefined && size > max) {
-        throw new PermanentJobError('FILE_TOO_LARGE', { details: { maxFileBytes: max, sizeBytes: size } });
+        throw tooLarge(max, size);
       }
       const info =
         infoJson === undefined

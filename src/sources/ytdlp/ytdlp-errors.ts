@@ -21,7 +21,7 @@ const RULES: readonly Rule[] = [
   {
     code: 'MEDIA_UNAVAILABLE',
     pattern:
-      /private video|video is private|video (is )?unavailable|has been removed|no longer available|not available in your (country|region)|geo.?restrict|sign in to (confirm|view)|login required|requires authentication|members.only|account .* terminated|copyright|age.restricted|confirm your age|premieres in|live event will begin/i,
+      /private video|video is private|video (is )?unavailable|has been removed|no longer available|available (in|from) your (country|location|region)|geo.?restrict|sign in to (confirm|view)|login required|requires authentication|members.only|account .* terminated|copyright|age.restricted|confirm your age|premieres in|live event will begin/i,
     retryable: false,
   },
   {

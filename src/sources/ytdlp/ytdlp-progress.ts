@@ -92,7 +92,7 @@ export class YtdlpProgressTracker {
     const progress: DownloadProgress = {
       downloadedBytes: this.downloaded,
       ...(fileTotal !== undefined
-        ? { totalBytes: Math.max(this.downloaded, this.completedBytes + fileTotal), totalIsEstimate }
+        ? { totalBytes: Math.max(this.downloaded, Math.round(this.completedBytes + fileTotal)), totalIsEstimate }
         : {}),
       fraction: this.fraction,
       ...(typeof fragmentIndex === 'number' ? { fragmentIndex } : {}),

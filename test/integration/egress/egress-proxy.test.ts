@@ -62,7 +62,7 @@ function connectThenGet(
       socket.setEncoding('utf8');
       socket.on('data', (chunk: string) => (raw += chunk));
       socket.on('end', () => resolve({ status: 200, code: undefined, body: raw.split('\r\n\r\n')[1] ?? '' }));
-      socket.write(`GET /tunnelled HTTP/1.1\r\nhost: ${authority}\r\nconnection: close\r\n\r\n`);
+      socket.write(`GET /tunnelled HTTP/1.0\r\nhost: ${authority}\r\nconnection: close\r\n\r\n`);
     });
     req.on('error', reject);
     req.end();

@@ -55,7 +55,7 @@ function refusedUrls(P: number, Q: number): [string, string][] {
     ['octal short', `http://0177.1:${P}/`],
     ['octal whole', `http://017700000001:${P}/`],
     ['zero-padded', `http://127.000.000.001:${P}/`],
-    ['percent-encoded host', `http://%31%32%37.0.0.1:${P}/`],
+    ['percent-encoded host', `http://%31%32%37%2E0%2E0%2E1:${P}/`],
     ['trailing dot IPv4', `http://127.0.0.1.:${P}/`],
     ['other loopback address', `http://127.0.0.2:${P}/`],
     ['top of 127/8', `http://127.255.255.254:${P}/`],

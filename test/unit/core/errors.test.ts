@@ -24,3 +24,11 @@ describe('error catalogue (pure logic)', () => {
     expect(e.cause).toBe('boom');
   });
 });
+
+describe('docs/errors.md', () => {
+  it('matches the catalogue (regenerate with npm run docs:errors)', async () => {
+    const fs = await import('node:fs');
+    const { renderErrorsDoc } = await import('../../../src/core/error-docs.js');
+    expect(fs.readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8')).toBe(renderErrorsDoc());
+  });
+});

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
@@ -23,7 +23,17 @@ export interface StaticServer {
  * A tiny static file server on 127.0.0.1 (an ephemeral port) for yt-dlp to fetch from. `pages`
  * answers HTML bodies by path; everything else comes from `root`; unknown paths answer 404.
  */
-export async function startStaticServer(root: string, pages: Readonly<Record<string, string>>): Promise<StaticServer> {
+export interface StaticServerOptions {
+  /** Files under `/slow/` are served from `root` at this many bytes per 100 ms (to cancel mid-way). */
+  readonly slowBytesPerTick?: number;
+}
+
+export async function startStaticServer(
+  root: string,
+  pages: Readonly<Record<string, string>>,
+  options: StaticServerOptions = {},
+): Promise<StaticServer> {
+  const timers = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
@@ -33,7 +43,8 @@ export async function startStaticServer(root: string, pages: Readonly<Record<str
         res.end(page);
         return;
       }
-      const file = join(root, normalize(path).replace(/^(\.\.[/\\])+/, ''));
+      const slow = path.startsWith('/slow/');
+      const file = join(root, normalize(slow ? path.slice('/slow'.length) : path).replace(/^(\.\.[/\\])+/, ''));
       try {
         const info = await stat(file);
         if (!info.isFile()) throw new Error('not a file');
@@ -45,7 +56,28 @@ export async function startStaticServer(root: string, pages: Readonly<Record<str
           res.end();
           return;
         }
-        createReadStream(file).pipe(res);
+        if (!slow) {
+          createReadStream(file).pipe(res);
+          return;
+        }
+        const body = await readFile(file);
+        const step = options.slowBytesPerTick ?? 16 * 1024;
+        let offset = 0;
+        const tick = (): void => {
+          if (res.destroyed) return;
+          res.write(body.subarray(offset, offset + step));
+          offset += step;
+          if (offset >= body.length) {
+            res.end();
+            return;
+          }
+          const t = setTimeout(() => {
+            timers.delete(t);
+            tick();
+          }, 100);
+          timers.add(t);
+        };
+        tick();
       } catch {
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('not found');
@@ -58,6 +90,7 @@ export async function startStaticServer(root: string, pages: Readonly<Record<str
     origin: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const t of timers) clearTimeout(t);
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
       }),
