@@ -20,6 +20,8 @@ import { loadSecretBox, type SecretBox } from '../security/secret-box.js';
 import { createEgressHttpFetcher } from '../sources/direct/egress-http-fetcher.js';
 import { createMediaEngine } from '../sources/media-engine.js';
 import { sweepLocalTemp } from '../storage/local/local-object-store.js';
+import { DestinationRepository } from '../db/destination.repository.js';
+import { DestinationService } from '../storage/destinations/destination.service.js';
 import { StorageResolver } from '../storage/storage-resolver.js';
 
 export interface Runtime {
@@ -44,6 +46,16 @@ export async function createRuntime(config: Config, logger: Logger, options: { m
   const storage = new StorageResolver(config, linkSigner);
   const jobs = new JobRepository(database.db);
   const imports = new ImportService(config, jobs, storage, secrets);
+  const policy = createEgressPolicy(parseEgressAllow(config.egressAllow).rules);
+  const destinations = new DestinationService({
+    repository: new DestinationRepository(database.db),
+    secrets,
+    policy,
+    storage,
+    maxFileBytes: config.maxFileBytes,
+  });
+  storage.useDestinations(destinations);
+  imports.useDestinationRefs(destinations);
   const services: AppServices = {
     config,
     logger,
@@ -53,9 +65,9 @@ export async function createRuntime(config: Config, logger: Logger, options: { m
     imports,
     storage,
     linkSigner,
+    destinations,
   };
 
-  const policy = createEgressPolicy(parseEgressAllow(config.egressAllow).rules);
   const dispatcher = createEgressDispatcher(policy);
   const fetcher = createEgressHttpFetcher(policy, dispatcher);
   const runner = createNodeProcessRunner();
@@ -85,6 +97,7 @@ export async function createRuntime(config: Config, logger: Logger, options: { m
     async close() {
       await pool?.stop(10_000);
       await media.close();
+      destinations.close();
       await dispatcher.close();
       await database.close();
     },

@@ -118,7 +118,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     .filter((s) => s !== '');
 
   const egressAllow = str('BUCKETLOAD_EGRESS_ALLOW');
-  for (const error of parseEgressAllow(egressAllow).errors) problems.push(`BUCKETLOAD_EGRESS_ALLOW: ${error}`);
+  problems.push(...parseEgressAllow(egressAllow).errors);
 
   const config: Config = {
     host,

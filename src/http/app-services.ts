@@ -5,6 +5,7 @@ import type { Database } from '../db/database.js';
 import type { UserRepository } from '../db/user.repository.js';
 import type { ImportService } from '../jobs/import.service.js';
 import type { LinkSigner } from '../security/link-signer.js';
+import type { DestinationService } from '../storage/destinations/destination.service.js';
 import type { StorageResolver } from '../storage/storage-resolver.js';
 
 /** Everything the HTTP layer calls, wired explicitly by the process entry (no DI container). */
@@ -17,4 +18,5 @@ export interface AppServices {
   readonly imports: ImportService;
   readonly storage: StorageResolver;
   readonly linkSigner: LinkSigner;
+  readonly destinations: DestinationService;
 }

@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppServices } from './app-services.js';
 import { makeAuthenticate } from './auth.js';
 import { registerErrorHandler } from './error-handler.js';
+import { destinationsRoutes } from './routes/destinations/destinations.routes.js';
 import { filesRoutes } from './routes/files/files.routes.js';
 import { healthRoutes } from './routes/health/health.routes.js';
 import { importsRoutes } from './routes/imports/imports.routes.js';
@@ -66,6 +67,7 @@ export async function buildApp(services: AppServices, plugins: AppPlugins = {}):
     await authed.register(importsRoutes(services));
     await authed.register(usersRoutes(services));
     await authed.register(keysRoutes(services));
+    await authed.register(destinationsRoutes(services.destinations));
     for (const plugin of plugins.authenticated ?? []) await authed.register(plugin);
   });
 

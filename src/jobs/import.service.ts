@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { AppError } from '../core/errors.js';
 import type { JobRepository } from '../db/job.repository.js';
 import type { SecretBox } from '../security/secret-box.js';
+import type { S3DestinationConfig } from '../storage/s3/s3-destination.js';
 import type { StorageResolver } from '../storage/storage-resolver.js';
 import {
   DEFAULT_PRESIGN_SECONDS,
@@ -14,10 +15,14 @@ import { buildImportView, type ImportView } from './import-view.js';
 import type { Job } from './job.js';
 import type { JobStatus } from './job-types.js';
 
-/** Checks a saved destination name and turns inline/Qencode objects into sealed inline configs. */
+/** Checks a request's destination (4xx before any work) and seals inline credentials. */
 export interface DestinationRefResolver {
-  assertSavedExists(userId: string, name: string): Promise<void>;
-  inline(userId: string, raw: Record<string, unknown>): Promise<InlineDestination>;
+  checkRef(
+    userId: string,
+    ref: DestinationRef,
+    overrides: { bucket?: string | undefined; storageClass?: string | undefined; acl?: string | undefined },
+  ): Promise<void>;
+  inline(userId: string, config: S3DestinationConfig): InlineDestination;
 }
 
 export interface CreateImportOptions {
@@ -57,18 +62,28 @@ export class ImportService {
     return this.secrets.seal(secret, `inline:${userId}`);
   }
 
-  async resolveDestinationRef(userId: string, raw: unknown): Promise<DestinationRef> {
-    if (raw === undefined) return { kind: 'default' };
-    if (raw === 'managed') return { kind: 'managed' };
-    if (typeof raw === 'string') {
-      if (this.destinationRefs === undefined) throw new AppError('DESTINATION_NOT_FOUND', { field: 'destination' });
-      await this.destinationRefs.assertSavedExists(userId, raw);
-      return { kind: 'saved', name: raw };
+  /**
+   * Turns a request's `destination` (undefined, "managed", a saved name, or an S3 config) into a
+   * reference, checked with the request's overrides so a bad storage class is a 4xx now.
+   */
+  async resolveDestinationRef(
+    userId: string,
+    raw: string | S3DestinationConfig | undefined,
+    overrides: { bucket?: string | undefined; storageClass?: string | undefined; acl?: string | undefined } = {},
+  ): Promise<DestinationRef> {
+    let ref: DestinationRef;
+    if (raw === undefined) ref = { kind: 'default' };
+    else if (raw === 'managed') ref = { kind: 'managed' };
+    else if (typeof raw === 'string') ref = { kind: 'saved', name: raw };
+    else {
+      if (this.destinationRefs === undefined) throw new AppError('VALIDATION_FAILED', { field: 'destination', message: 'destination is not supported here' });
+      ref = { kind: 'inline', destination: this.destinationRefs.inline(userId, raw) };
     }
-    if (this.destinationRefs === undefined || typeof raw !== 'object' || raw === null) {
-      throw new AppError('VALIDATION_FAILED', { field: 'destination', message: 'destination is not supported here' });
+    if (ref.kind !== 'managed') {
+      if (this.destinationRefs !== undefined) await this.destinationRefs.checkRef(userId, ref, overrides);
+      else if (ref.kind === 'saved') throw new AppError('DESTINATION_NOT_FOUND', { field: 'destination' });
     }
-    return { kind: 'inline', destination: await this.destinationRefs.inline(userId, raw as Record<string, unknown>) };
+    return ref;
   }
 
   async create(userId: string, request: ImportRequest, options: CreateImportOptions): Promise<{ job: Job; created: boolean }> {
@@ -99,7 +114,7 @@ export class ImportService {
     return buildImportView(job, files, {
       publicUrl: this.config.publicUrl,
       presign,
-      storeFor: (file) => this.storage.storeForFile(job.userId, file),
+      storeFor: (file) => this.storage.storeForFile(job, file),
     });
   }
 

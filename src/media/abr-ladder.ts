@@ -38,7 +38,10 @@ export interface AbrArgsInput {
   readonly segmentSeconds: number;
 }
 
-export const MANIFEST_NAMES: Readonly<Record<LadderKind, string>> = { hls: 'master.m3u8', dash: 'manifest.mpd' };
+export const MANIFEST_NAMES: Readonly<Record<LadderKind, string>> = {
+  hls: 'master.m3u8',
+  dash: 'manifest.mpd',
+};
 const CONTENT_TYPES: Readonly<Record<LadderKind, string>> = {
   hls: 'application/vnd.apple.mpegurl',
   dash: 'application/dash+xml',
@@ -76,7 +79,16 @@ export function buildAbrLadderArgs(spec: AbrArgsInput): string[] {
     const streamMap = spec.renditions
       .map((r, i) => (spec.hasAudio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`))
       .join(' ');
-    args.push('-f', 'hls', '-hls_time', seg, '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments');
+    args.push(
+      '-f',
+      'hls',
+      '-hls_time',
+      seg,
+      '-hls_playlist_type',
+      'vod',
+      '-hls_flags',
+      'independent_segments',
+    );
     args.push('-hls_segment_type', 'mpegts', '-master_pl_name', MANIFEST_NAMES.hls);
     args.push('-hls_segment_filename', '%v/segment_%05d.ts', '-var_stream_map', streamMap, '%v/index.m3u8');
     return args;
@@ -124,7 +136,9 @@ export async function runAbrLadder(
 ): Promise<LadderResult> {
   const video = source.streams.find((s) => s.type === 'video');
   if (video === undefined || video.height === undefined) {
-    throw new PermanentJobError('NO_MEDIA_FOUND', { message: `The media has no video stream for ${kind.toUpperCase()}.` });
+    throw new PermanentJobError('NO_MEDIA_FOUND', {
+      message: `The media has no video stream for ${kind.toUpperCase()}.`,
+    });
   }
   const renditions = selectRenditions(video.height, table, options.maxHeight);
   const dir = resolve(outDir);
@@ -161,5 +175,13 @@ export async function runAbrLadder(
       message: `ffmpeg wrote ${written.length} of ${renditions.length} ${kind.toUpperCase()} renditions.`,
     });
   }
-  return { kind, dir, manifestPath, contentType: CONTENT_TYPES[kind], renditions: rungs, files: await listFiles(dir), probe };
+  return {
+    kind,
+    dir,
+    manifestPath,
+    contentType: CONTENT_TYPES[kind],
+    renditions: rungs,
+    files: await listFiles(dir),
+    probe,
+  };
 }

@@ -30,7 +30,9 @@ const INPUT_FAULTS = [
  */
 export async function runFfmpeg(args: readonly string[], options: FfmpegExecOptions): Promise<void> {
   const parser =
-    options.onProgress === undefined ? undefined : new FfmpegProgressParser(options.totalSeconds, options.onProgress);
+    options.onProgress === undefined
+      ? undefined
+      : new FfmpegProgressParser(options.totalSeconds, options.onProgress);
   const result = await options.runner.run(
     options.ffmpegPath,
     ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats', ...args],
@@ -44,9 +46,15 @@ export async function runFfmpeg(args: readonly string[], options: FfmpegExecOpti
   );
   if (result.exitCode === 0) return;
   const summary = summarizeToolOutput(result.stderr);
-  const why = result.exitCode === null ? `killed by ${result.exitSignal ?? 'a signal'}` : `exit ${result.exitCode}`;
+  const why =
+    result.exitCode === null ? `killed by ${result.exitSignal ?? 'a signal'}` : `exit ${result.exitCode}`;
   if (INPUT_FAULTS.some((re) => re.test(result.stderr))) {
-    throw new PermanentJobError('CORRUPT_MEDIA', { message: `ffmpeg could not read the media (${why}): ${summary}` });
+    throw new PermanentJobError('CORRUPT_MEDIA', {
+      message: `ffmpeg could not read the media (${why}): ${summary}`,
+    });
   }
-  throw new AppError('TOOL_FAILED', { message: `ffmpeg failed (${why}): ${summary}`, details: { tool: 'ffmpeg' } });
+  throw new AppError('TOOL_FAILED', {
+    message: `ffmpeg failed (${why}): ${summary}`,
+    details: { tool: 'ffmpeg' },
+  });
 }

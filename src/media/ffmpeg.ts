@@ -38,9 +38,18 @@ export interface Ffmpeg {
   /** Copies the audio and video streams into the container named by `output`'s extension. */
   remux(input: string, output: string, options: FfmpegOperationOptions): Promise<MediaProbe>;
   /** The first audio stream, copied when it already has the codec, else re-encoded. */
-  extractAudio(input: string, output: string, codec: AudioCodec, options: FfmpegOperationOptions): Promise<MediaProbe>;
+  extractAudio(
+    input: string,
+    output: string,
+    codec: AudioCodec,
+    options: FfmpegOperationOptions,
+  ): Promise<MediaProbe>;
   /** One JPEG frame at `atSeconds` (default: 10 % in, at most 10 s), clamped inside the media. */
-  thumbnail(input: string, output: string, options: FfmpegOperationOptions & { atSeconds?: number }): Promise<MediaProbe>;
+  thumbnail(
+    input: string,
+    output: string,
+    options: FfmpegOperationOptions & { atSeconds?: number },
+  ): Promise<MediaProbe>;
   /** H.264/AAC (VP9/Opus for webm), scaled down to at most `maxHeight` (never up). */
   transcodeToHeight(
     input: string,
@@ -50,9 +59,19 @@ export interface Ffmpeg {
     options: FfmpegOperationOptions,
   ): Promise<MediaProbe>;
   /** `outDir/master.m3u8` + `outDir/<rung>/index.m3u8` + MPEG-TS segments. */
-  hlsLadder(input: string, outDir: string, renditions: readonly Rendition[], options: LadderOptions): Promise<LadderResult>;
+  hlsLadder(
+    input: string,
+    outDir: string,
+    renditions: readonly Rendition[],
+    options: LadderOptions,
+  ): Promise<LadderResult>;
   /** `outDir/manifest.mpd` + fMP4 init and media segments. */
-  dashLadder(input: string, outDir: string, renditions: readonly Rendition[], options: LadderOptions): Promise<LadderResult>;
+  dashLadder(
+    input: string,
+    outDir: string,
+    renditions: readonly Rendition[],
+    options: LadderOptions,
+  ): Promise<LadderResult>;
 }
 
 /** Muxer (`-f`) per output extension. */
@@ -75,7 +94,8 @@ const FASTSTART = new Set(['mp4', 'mov']);
 
 function muxerFor(output: string): string {
   const muxer = MUXERS[extname(output).toLowerCase()];
-  if (muxer === undefined) throw new TypeError(`No muxer for output ${output}: use one of ${Object.keys(MUXERS).join(' ')}.`);
+  if (muxer === undefined)
+    throw new TypeError(`No muxer for output ${output}: use one of ${Object.keys(MUXERS).join(' ')}.`);
   return muxer;
 }
 
@@ -97,9 +117,17 @@ const AUDIO_ENCODERS: Readonly<Record<AudioCodec, { copyFrom: string; muxer: str
 export function createFfmpeg(deps: FfmpegDeps): Ffmpeg {
   const probe = (path: string, signal: AbortSignal): Promise<MediaProbe> =>
     probeMedia(path, { runner: deps.runner, ffprobePath: deps.ffprobePath, signal });
-  const exec = (args: string[], options: FfmpegOperationOptions, totalSeconds: number | undefined): Promise<void> =>
+  const exec = (
+    args: string[],
+    options: FfmpegOperationOptions,
+    totalSeconds: number | undefined,
+  ): Promise<void> =>
     runFfmpeg(args, { ...deps, signal: options.signal, totalSeconds, onProgress: options.onProgress });
-  const probeOptions = (signal: AbortSignal) => ({ runner: deps.runner, ffprobePath: deps.ffprobePath, signal });
+  const probeOptions = (signal: AbortSignal) => ({
+    runner: deps.runner,
+    ffprobePath: deps.ffprobePath,
+    signal,
+  });
 
   return {
     async remux(input, output, options) {
@@ -107,7 +135,22 @@ export function createFfmpeg(deps: FfmpegDeps): Ffmpeg {
       const source = await probe(input, options.signal);
       // `V` (not `v`) skips cover art; subtitles and data streams rarely fit the target container.
       await exec(
-        ['-i', input, '-map', '0:V?', '-map', '0:a?', '-c', 'copy', '-map_metadata', '0', ...muxFlags(muxer), '-f', muxer, output],
+        [
+          '-i',
+          input,
+          '-map',
+          '0:V?',
+          '-map',
+          '0:a?',
+          '-c',
+          'copy',
+          '-map_metadata',
+          '0',
+          ...muxFlags(muxer),
+          '-f',
+          muxer,
+          output,
+        ],
         options,
         source.durationSeconds,
       );
@@ -122,13 +165,28 @@ export function createFfmpeg(deps: FfmpegDeps): Ffmpeg {
       const source = await probe(input, options.signal);
       const audio = firstOf(source, 'audio');
       if (audio === undefined) {
-        throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The media has no audio stream to extract.' });
+        throw new PermanentJobError('NO_MEDIA_FOUND', {
+          message: 'The media has no audio stream to extract.',
+        });
       }
       const spec = AUDIO_ENCODERS[codec];
       const codecArgs = audio.codec === spec.copyFrom ? ['-c:a', 'copy'] : spec.encode;
       const expected = audio.durationSeconds ?? source.durationSeconds;
       await exec(
-        ['-i', input, '-map', '0:a:0', '-vn', '-sn', '-dn', ...codecArgs, ...muxFlags(spec.muxer), '-f', spec.muxer, output],
+        [
+          '-i',
+          input,
+          '-map',
+          '0:a:0',
+          '-vn',
+          '-sn',
+          '-dn',
+          ...codecArgs,
+          ...muxFlags(spec.muxer),
+          '-f',
+          spec.muxer,
+          output,
+        ],
         options,
         expected,
       );
@@ -138,14 +196,34 @@ export function createFfmpeg(deps: FfmpegDeps): Ffmpeg {
     async thumbnail(input, output, options) {
       const source = await probe(input, options.signal);
       if (firstOf(source, 'video') === undefined) {
-        throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The media has no video stream for a thumbnail.' });
+        throw new PermanentJobError('NO_MEDIA_FOUND', {
+          message: 'The media has no video stream for a thumbnail.',
+        });
       }
       const duration = source.durationSeconds ?? 0;
       // A seek at or past the end makes ffmpeg exit 0 without writing anything.
       const latest = Math.max(0, duration - 0.25);
       const at = Math.min(Math.max(0, options.atSeconds ?? Math.min(duration * 0.1, 10)), latest);
       await exec(
-        ['-ss', at.toFixed(3), '-i', input, '-map', '0:V:0', '-frames:v', '1', '-update', '1', '-c:v', 'mjpeg', '-q:v', '2', '-f', 'image2', output],
+        [
+          '-ss',
+          at.toFixed(3),
+          '-i',
+          input,
+          '-map',
+          '0:V:0',
+          '-frames:v',
+          '1',
+          '-update',
+          '1',
+          '-c:v',
+          'mjpeg',
+          '-q:v',
+          '2',
+          '-f',
+          'image2',
+          output,
+        ],
         options,
         undefined,
       );
@@ -153,27 +231,63 @@ export function createFfmpeg(deps: FfmpegDeps): Ffmpeg {
     },
 
     async transcodeToHeight(input, output, maxHeight, container, options) {
-      if (!Number.isInteger(maxHeight) || maxHeight < 2) throw new TypeError('maxHeight must be an integer ≥ 2.');
+      if (!Number.isInteger(maxHeight) || maxHeight < 2)
+        throw new TypeError('maxHeight must be an integer ≥ 2.');
       const source = await probe(input, options.signal);
       if (firstOf(source, 'video') === undefined) {
-        throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The media has no video stream to transcode.' });
+        throw new PermanentJobError('NO_MEDIA_FOUND', {
+          message: 'The media has no video stream to transcode.',
+        });
       }
       const muxer = { mp4: 'mp4', mov: 'mov', mkv: 'matroska', webm: 'webm' }[container];
       const codecs =
         container === 'webm'
-          ? ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1', '-b:v', '0', '-crf', '33', '-c:a', 'libopus', '-b:a', '128k']
+          ? [
+              '-c:v',
+              'libvpx-vp9',
+              '-deadline',
+              'realtime',
+              '-cpu-used',
+              '8',
+              '-row-mt',
+              '1',
+              '-b:v',
+              '0',
+              '-crf',
+              '33',
+              '-c:a',
+              'libopus',
+              '-b:a',
+              '128k',
+            ]
           : ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-c:a', 'aac', '-b:a', '160k'];
       await exec(
         [
-          '-i', input, '-map', '0:V:0', '-map', '0:a:0?',
+          '-i',
+          input,
+          '-map',
+          '0:V:0',
+          '-map',
+          '0:a:0?',
           // Even dimensions (yuv420p needs them); `min(ih, cap)` never upscales.
-          '-vf', `scale=-2:'trunc(min(ih\\,${maxHeight})/2)*2'`,
-          '-pix_fmt', 'yuv420p', ...codecs, ...muxFlags(muxer), '-f', muxer, output,
+          '-vf',
+          `scale=-2:'trunc(min(ih\\,${maxHeight})/2)*2'`,
+          '-pix_fmt',
+          'yuv420p',
+          ...codecs,
+          ...muxFlags(muxer),
+          '-f',
+          muxer,
+          output,
         ],
         options,
         source.durationSeconds,
       );
-      return checkOutput(output, { kind: 'video', durationSeconds: source.durationSeconds, maxHeight }, probeOptions(options.signal));
+      return checkOutput(
+        output,
+        { kind: 'video', durationSeconds: source.durationSeconds, maxHeight },
+        probeOptions(options.signal),
+      );
     },
 
     async hlsLadder(input, outDir, renditions, options) {

@@ -127,14 +127,20 @@ export async function probeMedia(path: string, options: ProbeMediaOptions): Prom
     { signal: options.signal, stdin: 'ignore', maxStdoutBytes: 8 * 1024 * 1024 },
   );
   if (result.exitCode !== 0) {
-    throw corrupt(absolute, summarizeToolOutput(result.stderr, 1) || `ffprobe exited with ${result.exitCode}`);
+    throw corrupt(
+      absolute,
+      summarizeToolOutput(result.stderr, 1) || `ffprobe exited with ${result.exitCode}`,
+    );
   }
 
   let raw: RawProbe;
   try {
     raw = JSON.parse(result.stdout) as RawProbe;
   } catch (err) {
-    throw new AppError('TOOL_FAILED', { message: 'ffprobe printed output that is not JSON.', cause: toError(err) });
+    throw new AppError('TOOL_FAILED', {
+      message: 'ffprobe printed output that is not JSON.',
+      cause: toError(err),
+    });
   }
 
   const formatName = raw.format?.format_name ?? '';
@@ -145,7 +151,8 @@ export async function probeMedia(path: string, options: ProbeMediaOptions): Prom
 
   const isImage = audio.length === 0 && video.length === 1 && IMAGE_FORMATS.test(formatName);
   const streamDurations = [...video, ...audio].map((s) => s.durationSeconds ?? 0);
-  const durationSeconds = num(raw.format?.duration) ?? (streamDurations.length > 0 ? Math.max(...streamDurations) : undefined);
+  const durationSeconds =
+    num(raw.format?.duration) ?? (streamDurations.length > 0 ? Math.max(...streamDurations) : undefined);
   if (!isImage && durationSeconds !== undefined && durationSeconds < MIN_AV_DURATION_SECONDS) {
     throw corrupt(absolute, `its audio/video lasts ${durationSeconds} s`);
   }

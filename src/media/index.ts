@@ -31,7 +31,12 @@ export {
 } from './ffmpeg.js';
 export { FfmpegProgressParser, type MediaProgress } from './ffmpeg-progress.js';
 export { buildAbrLadderArgs, type LadderKind, type LadderResult, type LadderRung } from './abr-ladder.js';
-export { DEFAULT_RENDITIONS, selectRenditions, validateRenditions, type Rendition } from './rendition-ladder.js';
+export {
+  DEFAULT_RENDITIONS,
+  selectRenditions,
+  validateRenditions,
+  type Rendition,
+} from './rendition-ladder.js';
 export { checkOutput, type OutputExpectation } from './output-check.js';
 export {
   planOutputs,

@@ -40,7 +40,9 @@ export async function checkOutput(
     throw err;
   }
   const fail = (why: string): never => {
-    throw new PermanentJobError('CORRUPT_MEDIA', { message: `ffmpeg finished but its output is not usable: ${why}.` });
+    throw new PermanentJobError('CORRUPT_MEDIA', {
+      message: `ffmpeg finished but its output is not usable: ${why}.`,
+    });
   };
   const hasVideo = probe.streams.some((s) => s.type === 'video');
   const hasAudio = probe.streams.some((s) => s.type === 'audio');

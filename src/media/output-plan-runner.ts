@@ -17,7 +17,11 @@ export interface ProducedArtifact extends PlannedArtifact {
 export interface ExecutePlanOptions {
   readonly signal: AbortSignal;
   /** Overall fraction across the plan's steps (weighted by cost), never decreasing. */
-  readonly onProgress?: (progress: { readonly fraction: number; readonly step: number; readonly op: MediaStep['op'] }) => void;
+  readonly onProgress?: (progress: {
+    readonly fraction: number;
+    readonly step: number;
+    readonly op: MediaStep['op'];
+  }) => void;
 }
 
 /** Rough relative cost, so a quick remux does not take half the progress bar from a ladder. */
@@ -46,7 +50,10 @@ async function runStep(
       return ffmpeg.thumbnail(step.input, step.output, opts);
     case 'hls':
     case 'dash': {
-      const ladderOptions = { ...opts, ...(step.maxHeight !== undefined ? { maxHeight: step.maxHeight } : {}) };
+      const ladderOptions = {
+        ...opts,
+        ...(step.maxHeight !== undefined ? { maxHeight: step.maxHeight } : {}),
+      };
       return step.op === 'hls'
         ? ffmpeg.hlsLadder(step.input, step.outDir, step.renditions, ladderOptions)
         : ffmpeg.dashLadder(step.input, step.outDir, step.renditions, ladderOptions);
@@ -72,7 +79,9 @@ export async function executeOutputPlan(
       reported = fraction;
       options.onProgress?.({ fraction, step: index, op: step.op });
     };
-    results.push(await runStep(ffmpeg, step, { signal: options.signal, onProgress: (p) => report(p.fraction ?? 0) }));
+    results.push(
+      await runStep(ffmpeg, step, { signal: options.signal, onProgress: (p) => report(p.fraction ?? 0) }),
+    );
     doneWeight += WEIGHT[step.op];
     report(1);
   }
@@ -81,12 +90,25 @@ export async function executeOutputPlan(
     plan.artifacts.map(async (artifact): Promise<ProducedArtifact> => {
       const result = artifact.step === undefined ? undefined : results[artifact.step];
       if (result !== undefined && 'manifestPath' in result) {
-        const sizes = await Promise.all(result.files.map(async (f) => (await stat(join(result.dir, f))).size));
-        return { ...artifact, sizeBytes: sizes.reduce((a, b) => a + b, 0), files: result.files, probe: result.probe };
+        const sizes = await Promise.all(
+          result.files.map(async (f) => (await stat(join(result.dir, f))).size),
+        );
+        return {
+          ...artifact,
+          sizeBytes: sizes.reduce((a, b) => a + b, 0),
+          files: result.files,
+          probe: result.probe,
+        };
       }
       if (result !== undefined) {
         // The probe of the real output is the truth for the extension and Content-Type.
-        return { ...artifact, ext: result.container.ext, contentType: result.container.contentType, sizeBytes: result.sizeBytes, probe: result };
+        return {
+          ...artifact,
+          ext: result.container.ext,
+          contentType: result.container.contentType,
+          sizeBytes: result.sizeBytes,
+          probe: result,
+        };
       }
       return { ...artifact, sizeBytes: (await stat(artifact.path)).size };
     }),

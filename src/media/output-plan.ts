@@ -17,7 +17,12 @@ export type MediaStep =
       readonly maxHeight: number;
       readonly container: VideoContainer;
     }
-  | { readonly op: 'extract-audio'; readonly input: string; readonly output: string; readonly codec: AudioCodec }
+  | {
+      readonly op: 'extract-audio';
+      readonly input: string;
+      readonly output: string;
+      readonly codec: AudioCodec;
+    }
   | { readonly op: 'thumbnail'; readonly input: string; readonly output: string }
   | {
       readonly op: 'hls' | 'dash';
@@ -63,17 +68,18 @@ export interface OutputPlanInput {
 const VIDEO_CONTAINERS: readonly VideoContainer[] = ['mp4', 'mkv', 'webm', 'mov'];
 
 /** Codecs each container takes by stream copy (matroska takes anything). */
-const COPYABLE: Readonly<Record<Exclude<VideoContainer, 'mkv'>, { video: Set<string>; audio: Set<string> }>> = {
-  mp4: {
-    video: new Set(['h264', 'hevc', 'av1', 'vp9', 'mpeg4']),
-    audio: new Set(['aac', 'mp3', 'opus', 'ac3', 'eac3', 'alac', 'flac']),
-  },
-  mov: {
-    video: new Set(['h264', 'hevc', 'mpeg4', 'prores', 'mjpeg']),
-    audio: new Set(['aac', 'mp3', 'alac', 'ac3', 'pcm_s16le']),
-  },
-  webm: { video: new Set(['vp8', 'vp9', 'av1']), audio: new Set(['opus', 'vorbis']) },
-};
+const COPYABLE: Readonly<Record<Exclude<VideoContainer, 'mkv'>, { video: Set<string>; audio: Set<string> }>> =
+  {
+    mp4: {
+      video: new Set(['h264', 'hevc', 'av1', 'vp9', 'mpeg4']),
+      audio: new Set(['aac', 'mp3', 'opus', 'ac3', 'eac3', 'alac', 'flac']),
+    },
+    mov: {
+      video: new Set(['h264', 'hevc', 'mpeg4', 'prores', 'mjpeg']),
+      audio: new Set(['aac', 'mp3', 'alac', 'ac3', 'pcm_s16le']),
+    },
+    webm: { video: new Set(['vp8', 'vp9', 'av1']), audio: new Set(['opus', 'vorbis']) },
+  };
 
 const AUDIO_EXT: Readonly<Record<AudioCodec, ContainerExt>> = { m4a: 'm4a', mp3: 'mp3', opus: 'opus' };
 
@@ -148,7 +154,13 @@ export function planOutputs(input: OutputPlanInput): OutputPlan {
     used.add(path);
     return path;
   };
-  const add = (role: ArtifactRole, ext: ContainerExt, step: MediaStep | undefined, path: string, audioOnly = false) => {
+  const add = (
+    role: ArtifactRole,
+    ext: ContainerExt,
+    step: MediaStep | undefined,
+    path: string,
+    audioOnly = false,
+  ) => {
     if (step !== undefined) steps.push(step);
     artifacts.push({
       role,
@@ -175,10 +187,12 @@ export function planOutputs(input: OutputPlanInput): OutputPlan {
         if (format.kind === 'original') {
           add('file', probe.container.ext, undefined, sourcePath);
         } else if (format.kind === 'audio') {
-          if (!hasAudio) throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The media has no audio stream.' });
+          if (!hasAudio)
+            throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The media has no audio stream.' });
           planAudio('file');
         } else {
-          if (!hasVideo) throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The media has no video stream.' });
+          if (!hasVideo)
+            throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The media has no video stream.' });
           const requested = format.container;
           if (requested !== undefined && !VIDEO_CONTAINERS.includes(requested as VideoContainer)) {
             throw invalid(`Video can be delivered as ${VIDEO_CONTAINERS.join(', ')}, not ${requested}.`);
@@ -190,7 +204,12 @@ export function planOutputs(input: OutputPlanInput): OutputPlan {
           const height = videoHeight(probe) ?? 0;
           if (cap !== undefined && height > cap) {
             const output = outPath('file', target);
-            add('file', target, { op: 'transcode', input: sourcePath, output, maxHeight: cap, container: target }, output);
+            add(
+              'file',
+              target,
+              { op: 'transcode', input: sourcePath, output, maxHeight: cap, container: target },
+              output,
+            );
           } else if (sourceExt === target) {
             add('file', target, undefined, sourcePath);
           } else if (canCopyInto(target, probe)) {
@@ -199,7 +218,12 @@ export function planOutputs(input: OutputPlanInput): OutputPlan {
           } else {
             const output = outPath('file', target);
             const maxHeight = Math.max(2, height);
-            add('file', target, { op: 'transcode', input: sourcePath, output, maxHeight, container: target }, output);
+            add(
+              'file',
+              target,
+              { op: 'transcode', input: sourcePath, output, maxHeight, container: target },
+              output,
+            );
           }
         }
         break;

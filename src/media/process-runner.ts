@@ -192,8 +192,16 @@ export function createNodeProcessRunner(runnerOptions: NodeProcessRunnerOptions 
         let pgid: number | undefined;
         let settled = false;
 
-        const stdout = new OutputSink(options.maxStdoutBytes ?? DEFAULT_MAX_STDOUT, 'head', guard(options.onStdoutLine));
-        const stderr = new OutputSink(options.maxStderrBytes ?? DEFAULT_MAX_STDERR, 'tail', guard(options.onStderrLine));
+        const stdout = new OutputSink(
+          options.maxStdoutBytes ?? DEFAULT_MAX_STDOUT,
+          'head',
+          guard(options.onStdoutLine),
+        );
+        const stderr = new OutputSink(
+          options.maxStderrBytes ?? DEFAULT_MAX_STDERR,
+          'tail',
+          guard(options.onStderrLine),
+        );
 
         function guard(cb: ((line: string) => void) | undefined): ((line: string) => void) | undefined {
           if (cb === undefined) return undefined;
@@ -252,19 +260,24 @@ export function createNodeProcessRunner(runnerOptions: NodeProcessRunnerOptions 
         child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
 
         child.once('error', (err: NodeJS.ErrnoException) => {
-          if (err.code === 'ENOENT' || err.code === 'EACCES') {
-            finish(() =>
-              reject(
-                new AppError('TOOL_MISSING', {
-                  message: `${command} is not installed or not executable (${err.code}).`,
-                  cause: err,
-                  details: { tool: command },
-                }),
-              ),
-            );
+          if (pgid !== undefined) {
+            // The child runs (a kill or pipe failed): stop it; 'close' settles the promise.
+            terminate(err);
             return;
           }
-          terminate(err);
+          // Spawning failed: no 'close' will follow.
+          const missing = err.code === 'ENOENT' || err.code === 'EACCES';
+          finish(() =>
+            reject(
+              missing
+                ? new AppError('TOOL_MISSING', {
+                    message: `${command} is not installed or not executable (${err.code}).`,
+                    cause: err,
+                    details: { tool: command },
+                  })
+                : err,
+            ),
+          );
         });
 
         // A grandchild that outlives the leader keeps our pipes open and 'close' would wait for it:

@@ -23,7 +23,8 @@ const NAME = /^[A-Za-z0-9_-]{1,32}$/;
 export function validateRenditions(table: readonly Rendition[]): void {
   const names = new Set<string>();
   for (const r of table) {
-    if (!NAME.test(r.name)) throw new TypeError(`Rendition name ${JSON.stringify(r.name)} must match ${NAME}.`);
+    if (!NAME.test(r.name))
+      throw new TypeError(`Rendition name ${JSON.stringify(r.name)} must match ${NAME}.`);
     if (names.has(r.name)) throw new TypeError(`Rendition name ${r.name} is used twice.`);
     names.add(r.name);
     for (const [k, v] of [
@@ -31,7 +32,8 @@ export function validateRenditions(table: readonly Rendition[]): void {
       ['videoKbps', r.videoKbps],
       ['audioKbps', r.audioKbps],
     ] as const) {
-      if (!Number.isInteger(v) || v <= 0) throw new TypeError(`Rendition ${r.name}: ${k} must be a positive integer.`);
+      if (!Number.isInteger(v) || v <= 0)
+        throw new TypeError(`Rendition ${r.name}: ${k} must be a positive integer.`);
     }
   }
 }

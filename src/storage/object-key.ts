@@ -18,9 +18,7 @@ const SLASH_REPLACEMENT = '-';
 
 // C0 controls, DEL, C1 controls; bidi embeddings/overrides (U+202A–U+202E) and isolates
 // (U+2066–U+2069); the BOM. Zero-width joiners stay: emoji sequences need them.
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/u;
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_CHARS_GLOBAL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/gu;
 const EXTENSION = /^[A-Za-z0-9]{1,16}$/;
 
@@ -81,13 +79,17 @@ export function validateUserPath(value: string, field: string): string {
     throw new AppError('INVALID_KEY', { field, message: `${field} must use / to separate folders, not \\.` });
   }
   for (const segment of path.split('/')) {
-    if (segment === '') throw new AppError('INVALID_KEY', { field, message: `${field} has an empty folder name (//).` });
+    if (segment === '')
+      throw new AppError('INVALID_KEY', { field, message: `${field} has an empty folder name (//).` });
     if (segment === '.' || segment === '..') {
       throw new AppError('INVALID_KEY', { field, message: `${field} may not contain . or .. segments.` });
     }
   }
   if (utf8Length(path) > MAX_KEY_BYTES - MIN_STEM_BYTES) {
-    throw new AppError('INVALID_KEY', { field, message: `${field} is too long (keys are at most ${MAX_KEY_BYTES} bytes).` });
+    throw new AppError('INVALID_KEY', {
+      field,
+      message: `${field} is too long (keys are at most ${MAX_KEY_BYTES} bytes).`,
+    });
   }
   return path;
 }
@@ -103,9 +105,13 @@ export function validateUserFileName(value: string, field: string): string {
     throw new AppError('INVALID_KEY', { field, message: `${field} contains control characters.` });
   }
   if (name.includes('/') || name.includes('\\')) {
-    throw new AppError('INVALID_KEY', { field, message: `${field} is a file name; put folders in the path.` });
+    throw new AppError('INVALID_KEY', {
+      field,
+      message: `${field} is a file name; put folders in the path.`,
+    });
   }
-  if (name === '.' || name === '..') throw new AppError('INVALID_KEY', { field, message: `${field} may not be . or ..` });
+  if (name === '.' || name === '..')
+    throw new AppError('INVALID_KEY', { field, message: `${field} may not be . or ..` });
   return name;
 }
 
@@ -115,14 +121,18 @@ export function validateObjectKey(key: string, field = 'key'): string {
   if (key !== key.normalize('NFC') || wellFormed(key) !== key) {
     throw new AppError('INVALID_KEY', { field, message: 'The key is not NFC-normalised Unicode.' });
   }
-  if (FORBIDDEN_CHARS.test(key)) throw new AppError('INVALID_KEY', { field, message: 'The key contains control characters.' });
+  if (FORBIDDEN_CHARS.test(key))
+    throw new AppError('INVALID_KEY', { field, message: 'The key contains control characters.' });
   for (const segment of key.split('/')) {
     if (segment === '' || segment === '.' || segment === '..') {
       throw new AppError('INVALID_KEY', { field, message: 'The key has an empty, . or .. segment.' });
     }
   }
   if (utf8Length(key) > MAX_KEY_BYTES) {
-    throw new AppError('INVALID_KEY', { field, message: `The key is longer than ${MAX_KEY_BYTES} UTF-8 bytes.` });
+    throw new AppError('INVALID_KEY', {
+      field,
+      message: `The key is longer than ${MAX_KEY_BYTES} UTF-8 bytes.`,
+    });
   }
   return key;
 }
@@ -142,7 +152,10 @@ function assembleKey(dir: string, stem: string, ext: string): string {
   const tail = ext === '' ? '' : `.${ext}`;
   const room = MAX_KEY_BYTES - utf8Length(head) - utf8Length(tail);
   if (room < MIN_STEM_BYTES) {
-    throw new AppError('INVALID_KEY', { field: 'path', message: `The folder path leaves no room for a file name in ${MAX_KEY_BYTES} bytes.` });
+    throw new AppError('INVALID_KEY', {
+      field: 'path',
+      message: `The folder path leaves no room for a file name in ${MAX_KEY_BYTES} bytes.`,
+    });
   }
   // Trailing spaces and dots look like a different name once an extension follows; drop them.
   let cut = truncateUtf8(stem, room).replace(/[\s.]+$/u, '');
@@ -187,7 +200,8 @@ export function buildObjectKey(input: ObjectKeyInput): string {
   let stem: string;
   if (input.filename !== undefined) {
     stem = validateUserFileName(input.filename, 'filename');
-    if (ext !== '' && stem.toLowerCase().endsWith(`.${ext.toLowerCase()}`)) stem = stem.slice(0, -(ext.length + 1));
+    if (ext !== '' && stem.toLowerCase().endsWith(`.${ext.toLowerCase()}`))
+      stem = stem.slice(0, -(ext.length + 1));
     if (stem === '') stem = sanitizeFileName(input.title);
   } else {
     stem = sanitizeFileName(input.title);
@@ -226,7 +240,9 @@ export function renameKey(key: string, n: number): string {
 function encodeRfc5987(value: string): string {
   return Array.from(encoder.encode(value), (byte) => {
     const ch = String.fromCharCode(byte);
-    return /[A-Za-z0-9!#$&+\-.^_`|~]/u.test(ch) && byte < 0x80 ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    return /[A-Za-z0-9!#$&+\-.^_`|~]/u.test(ch) && byte < 0x80
+      ? ch
+      : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }).join('');
 }
 
@@ -237,6 +253,8 @@ function encodeRfc5987(value: string): string {
  */
 export function contentDisposition(fileName: string, type: 'attachment' | 'inline' = 'attachment'): string {
   const name = sanitizeFileName(fileName) || 'download';
-  const fallback = Array.from(name, (ch) => (/^[\x20-\x7e]$/u.test(ch) && ch !== '"' && ch !== '\\' ? ch : '_')).join('');
+  const fallback = Array.from(name, (ch) =>
+    /^[\x20-\x7e]$/u.test(ch) && ch !== '"' && ch !== '\\' ? ch : '_',
+  ).join('');
   return `${type}; filename="${fallback}"; filename*=UTF-8''${encodeRfc5987(name)}`;
 }

@@ -21,7 +21,7 @@ export interface JobSink {
 /** Resolves user destinations into stores; provided by the destinations capability. */
 export interface DestinationStoreProvider {
   sinkForJob(job: Job): Promise<JobSink | undefined>;
-  storeForFile(userId: string, file: JobFile): Promise<ObjectStore | undefined>;
+  storeForFile(job: Job, file: JobFile): Promise<ObjectStore | undefined>;
 }
 
 /**
@@ -71,8 +71,8 @@ export class StorageResolver {
     throw new AppError('DESTINATION_NOT_FOUND', { retryable: false });
   }
 
-  async storeForFile(userId: string, file: JobFile): Promise<ObjectStore | undefined> {
-    if (file.storage === 'managed') return this.managedStore(userId);
-    return this.destinations?.storeForFile(userId, file);
+  async storeForFile(job: Job, file: JobFile): Promise<ObjectStore | undefined> {
+    if (file.storage === 'managed') return this.managedStore(job.userId);
+    return this.destinations?.storeForFile(job, file);
   }
 }

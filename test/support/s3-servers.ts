@@ -88,7 +88,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; output: () => string } {
+function startProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { child: ChildProcess; output: () => string } {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let tail = '';
   const keep = (chunk: Buffer) => {
@@ -99,7 +103,12 @@ function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = 
   return { child, output: () => tail };
 }
 
-async function waitReady(url: string, child: ChildProcess, output: () => string, what: string): Promise<void> {
+async function waitReady(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  what: string,
+): Promise<void> {
   const until = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < until) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -165,7 +174,9 @@ function adminClient(endpoint: string, accessKeyId: string, secretAccessKey: str
   });
 }
 
-function helpers(client: S3Client): Pick<S3TestServer, 'createBucket' | 'listObjects' | 'getObject' | 'listMultipartUploads'> {
+function helpers(
+  client: S3Client,
+): Pick<S3TestServer, 'createBucket' | 'listObjects' | 'getObject' | 'listMultipartUploads'> {
   return {
     async createBucket(name = `bl-${randomBytes(5).toString('hex')}`) {
       await client.send(new CreateBucketCommand({ Bucket: name }));
@@ -176,7 +187,11 @@ function helpers(client: S3Client): Pick<S3TestServer, 'createBucket' | 'listObj
       let token: string | undefined;
       do {
         const page = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, ...(prefix === undefined ? {} : { Prefix: prefix }), ...(token === undefined ? {} : { ContinuationToken: token }) }),
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            ...(prefix === undefined ? {} : { Prefix: prefix }),
+            ...(token === undefined ? {} : { ContinuationToken: token }),
+          }),
         );
         for (const item of page.Contents ?? []) out.push({ key: item.Key ?? '', size: item.Size ?? 0 });
         token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
@@ -186,7 +201,12 @@ function helpers(client: S3Client): Pick<S3TestServer, 'createBucket' | 'listObj
     async getObject(bucket, key) {
       const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const body = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
-      return { body, contentType: out.ContentType, contentDisposition: out.ContentDisposition, metadata: out.Metadata ?? {} };
+      return {
+        body,
+        contentType: out.ContentType,
+        contentDisposition: out.ContentDisposition,
+        metadata: out.Metadata ?? {},
+      };
     },
     async listMultipartUploads(bucket) {
       const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
@@ -208,8 +228,19 @@ k = iam.create_access_key(UserName=a['user'])['AccessKey']
 print(json.dumps({'accessKeyId': k['AccessKeyId'], 'secretAccessKey': k['SecretAccessKey']}))
 `;
 
-async function createIamUser(endpoint: string, signer: { ak: string; sk: string }, user: string, policy: string) {
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: os.tmpdir(), AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+async function createIamUser(
+  endpoint: string,
+  signer: { ak: string; sk: string },
+  user: string,
+  policy: string,
+) {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    HOME: os.tmpdir(),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
   const child = spawn('python3', ['-c', IAM_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
@@ -220,16 +251,26 @@ async function createIamUser(endpoint: string, signer: { ak: string; sk: string 
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
   if (code !== 0) throw new Error(`creating IAM user ${user} failed (${code}): ${stderr}`);
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { accessKeyId: string; secretAccessKey: string };
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    accessKeyId: string;
+    secretAccessKey: string;
+  };
 }
 
 async function enableAuth(endpoint: string): Promise<void> {
-  const response = await fetch(`${endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0', signal: AbortSignal.timeout(5_000) });
+  const response = await fetch(`${endpoint}/moto-api/reset-auth`, {
+    method: 'POST',
+    body: '0',
+    signal: AbortSignal.timeout(5_000),
+  });
   await response.arrayBuffer();
   if (response.status !== 200) throw new Error(`moto reset-auth answered ${response.status}`);
 }
 
-const ADMIN_POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
+const ADMIN_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+});
 
 /**
  * Starts moto. With `enforceAuth`, an IAM admin is created first (its keys are the server's
@@ -263,9 +304,15 @@ export async function startMoto(options: { enforceAuth?: boolean } = {}): Promis
     enforcingAuth: options.enforceAuth === true,
     ...helpers(client),
     async createRestrictedUser(policy) {
-      if (options.enforceAuth !== true) throw new Error('createRestrictedUser needs startMoto({ enforceAuth: true })');
+      if (options.enforceAuth !== true)
+        throw new Error('createRestrictedUser needs startMoto({ enforceAuth: true })');
       userCount += 1;
-      const user = await createIamUser(endpoint, creds, `restricted-${userCount}`, typeof policy === 'string' ? policy : JSON.stringify(policy));
+      const user = await createIamUser(
+        endpoint,
+        creds,
+        `restricted-${userCount}`,
+        typeof policy === 'string' ? policy : JSON.stringify(policy),
+      );
       await enableAuth(endpoint);
       return user;
     },
@@ -283,7 +330,17 @@ export async function startS3rver(): Promise<S3TestServer> {
   const { port, entry } = await startOnFreePort('s3rver', async (p) => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bucketload-s3rver-'));
     // --openssl-legacy-provider: without it, listing with pagination answers 500 on Node 17+.
-    const started = startProcess(process.execPath, ['--openssl-legacy-provider', script, '-d', dir, '-a', '127.0.0.1', '-p', String(p), '--silent']);
+    const started = startProcess(process.execPath, [
+      '--openssl-legacy-provider',
+      script,
+      '-d',
+      dir,
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(p),
+      '--silent',
+    ]);
     return { ...started, dir };
   });
   const endpoint = `http://127.0.0.1:${port}`;

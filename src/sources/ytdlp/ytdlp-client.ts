@@ -92,7 +92,11 @@ export function createYtdlpClient(deps: YtdlpClientDeps): YtdlpClient {
     ...(deps.ffmpegPath !== undefined ? ['--ffmpeg-location', deps.ffmpegPath] : []),
   ];
   // yt-dlp runs on Python; a C locale must not turn a title's non-ASCII characters into errors.
-  const env = { PYTHONIOENCODING: 'utf-8', PYTHONUTF8: '1' };
+  const baseEnv = { PYTHONIOENCODING: 'utf-8', PYTHONUTF8: '1' };
+  // With a proxy (the egress-filtering one), a NO_PROXY inherited from the worker would let Python's
+  // urllib bypass it for matching hosts: clear it.
+  const envFor = (proxy: string | undefined): Record<string, string> =>
+    proxy === undefined ? baseEnv : { ...baseEnv, NO_PROXY: '', no_proxy: '' };
 
   return {
     async probeUrl(url, options) {
@@ -111,14 +115,21 @@ export function createYtdlpClient(deps: YtdlpClientDeps): YtdlpClient {
         '--',
         url,
       ];
-      const result = await deps.runner.run(deps.ytdlpPath, args, { signal: options.signal, env, stdin: 'ignore' });
+      const result = await deps.runner.run(deps.ytdlpPath, args, {
+        signal: options.signal,
+        env,
+        stdin: 'ignore',
+      });
       const stdout = result.stdout.trim();
       if (result.exitCode !== 0) throw classifyYtdlpError(result);
       let json: unknown;
       try {
         json = JSON.parse(stdout);
       } catch (err) {
-        throw new AppError('TOOL_FAILED', { message: 'yt-dlp printed output that is not JSON.', cause: toError(err) });
+        throw new AppError('TOOL_FAILED', {
+          message: 'yt-dlp printed output that is not JSON.',
+          cause: toError(err),
+        });
       }
       return parseYtdlpInfo(json, { playlist, requestedUrl: url });
     },
@@ -136,8 +147,11 @@ export function createYtdlpClient(deps: YtdlpClientDeps): YtdlpClient {
         if (raw !== undefined) {
           const progress = tracker.push(raw);
           if (progress === undefined) return;
-          // Fragmented downloads have no size up front, so --max-filesize cannot stop them:
-          // throwing here makes the runner kill yt-dlp (and its ffmpeg) at once.
+          // The size limit is enforced here, not with yt-dlp's --max-filesize: that option cannot
+          // know a fragmented download's size and, in yt-dlp 2023.03.04, applies to each HLS
+          // fragment instead, failing with "The downloaded file is empty". The first progress line
+          // carries Content-Length when there is one; throwing makes the runner kill yt-dlp and its
+          // ffmpeg at once.
           const exactTotal = progress.totalIsEstimate === true ? undefined : progress.totalBytes;
           if (max !== undefined && (progress.downloadedBytes > max || (exactTotal ?? 0) > max)) {
             throw tooLarge(max);
@@ -171,13 +185,12 @@ export function createYtdlpClient(deps: YtdlpClientDeps): YtdlpClient {
         '-o',
         `${templateDir(dir)}/media.%(ext)s`,
         ...formatArgs(options.format),
-        ...(max !== undefined ? ['--max-filesize', String(max)] : []),
         '--',
         url,
       ];
       const result = await deps.runner.run(deps.ytdlpPath, args, {
         signal: options.signal,
-        env,
+        env: envFor(options.proxy),
         stdin: 'ignore',
         maxStdoutBytes: 256 * 1024,
         // yt-dlp prints progress on stderr instead when stdout is the media (`-o -`); accept both.
@@ -190,8 +203,6 @@ export function createYtdlpClient(deps: YtdlpClientDeps): YtdlpClient {
 
       const path = filePath ?? (await findDownloaded(dir));
       if (path === undefined) {
-        // --max-filesize makes yt-dlp skip a file it knows is too large and still exit 0.
-        if (max !== undefined) throw tooLarge(max);
         throw new AppError('TOOL_FAILED', { message: 'yt-dlp finished without writing a file.' });
       }
       const { size } = await stat(path);

@@ -41,7 +41,10 @@ const RULES: readonly Rule[] = [
 
 /** The last `ERROR:` line yt-dlp printed, without its "please report this issue" boilerplate. */
 export function ytdlpErrorLine(stderr: string): string {
-  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const error = [...lines].reverse().find((l) => l.startsWith('ERROR:')) ?? lines.at(-1) ?? '';
   const text = redactUrlCredentials(
     error
@@ -59,7 +62,8 @@ export function ytdlpErrorLine(stderr: string): string {
  */
 export function classifyYtdlpError(failure: YtdlpFailure): AppError {
   const line = ytdlpErrorLine(failure.stderr);
-  const message = line.length > 0 ? `yt-dlp: ${line}` : `yt-dlp exited with ${failure.exitCode ?? 'a signal'}`;
+  const message =
+    line.length > 0 ? `yt-dlp: ${line}` : `yt-dlp exited with ${failure.exitCode ?? 'a signal'}`;
 
   const http = /HTTP Error (\d{3})/i.exec(failure.stderr);
   if (http !== null) {

@@ -88,7 +88,10 @@ function single(raw: Raw, requestedUrl: string, fromPlaylist: boolean): YtdlpInf
  * Reads yt-dlp's `-J` output. In single mode a playlist (a page with several `<video>` tags is
  * one) is reduced to its first entry, the one `--playlist-items 1` kept.
  */
-export function parseYtdlpInfo(value: unknown, options: { playlist: boolean; requestedUrl: string }): YtdlpInfo {
+export function parseYtdlpInfo(
+  value: unknown,
+  options: { playlist: boolean; requestedUrl: string },
+): YtdlpInfo {
   if (!isRaw(value)) {
     throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'yt-dlp found nothing at this URL.' });
   }
@@ -99,11 +102,13 @@ export function parseYtdlpInfo(value: unknown, options: { playlist: boolean; req
   const entriesRaw = Array.isArray(rawEntries) ? rawEntries.filter(isRaw) : [];
   if (!options.playlist) {
     const first = entriesRaw[0];
-    if (first === undefined) throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The playlist is empty.' });
+    if (first === undefined)
+      throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The playlist is empty.' });
     return single(first, options.requestedUrl, true);
   }
   const entries = entriesRaw.map(toEntry).filter((e): e is YtdlpEntry => e !== undefined);
-  if (entries.length === 0) throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The playlist is empty.' });
+  if (entries.length === 0)
+    throw new PermanentJobError('NO_MEDIA_FOUND', { message: 'The playlist is empty.' });
   const id = str(value, 'id');
   const webpageUrl = str(value, 'webpage_url') ?? options.requestedUrl;
   const playlistCount = positiveNumber(value, 'playlist_count');

@@ -33,7 +33,7 @@ export function parseProgressLine(line: string): RawYtdlpProgress | undefined {
   if (!line.startsWith(PROGRESS_PREFIX)) return undefined;
   try {
     const value: unknown = JSON.parse(line.slice(PROGRESS_PREFIX.length));
-    return typeof value === 'object' && value !== null ? (value as RawYtdlpProgress) : undefined;
+    return typeof value === 'object' && value !== null ? value : undefined;
   } catch {
     return undefined;
   }
@@ -82,7 +82,9 @@ export class YtdlpProgressTracker {
     this.currentBytes = Math.max(this.currentBytes, bytes);
     this.downloaded = Math.max(this.downloaded, this.completedBytes + this.currentBytes);
 
-    const fileFraction = finished ? 1 : this.fileFraction(bytes, exact ?? estimate, fragmentIndex, fragmentCount);
+    const fileFraction = finished
+      ? 1
+      : this.fileFraction(bytes, exact ?? estimate, fragmentIndex, fragmentCount);
     const parts = Math.max(/\.f[^.]+\.[^.]+$/.test(basename(file)) ? 2 : 1, this.filesDone + 1);
     const overall = (this.filesDone + fileFraction) / parts;
     this.fraction = Math.max(this.fraction, Math.min(1, overall));
@@ -92,7 +94,10 @@ export class YtdlpProgressTracker {
     const progress: DownloadProgress = {
       downloadedBytes: this.downloaded,
       ...(fileTotal !== undefined
-        ? { totalBytes: Math.max(this.downloaded, Math.round(this.completedBytes + fileTotal)), totalIsEstimate }
+        ? {
+            totalBytes: Math.max(this.downloaded, Math.round(this.completedBytes + fileTotal)),
+            totalIsEstimate,
+          }
         : {}),
       fraction: this.fraction,
       ...(typeof fragmentIndex === 'number' ? { fragmentIndex } : {}),

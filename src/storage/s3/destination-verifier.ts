@@ -10,11 +10,20 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { AppError, toError } from '../../core/errors.js';
 import type { ErrorCode } from '../../core/error-codes.js';
 import { createS3Client, type S3ClientTuning } from './s3-client-factory.js';
-import { resolveS3Destination, type ResolvedS3Destination, type S3DestinationConfig } from './s3-destination.js';
+import {
+  resolveS3Destination,
+  type ResolvedS3Destination,
+  type S3DestinationConfig,
+} from './s3-destination.js';
 import { classifyS3Error, type S3Operation } from './s3-error-classifier.js';
 import { objectWriteParams, presignGetUrl } from './s3-object-store.js';
 
@@ -71,9 +80,19 @@ export async function verifyDestination(
   const started = Date.now();
   const checkedAt = new Date(started).toISOString();
   const timeoutMs = options.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
-  const capabilities: Record<Capability, boolean> = { put: false, read: false, list: false, delete: false, presign: false };
+  const capabilities: Record<Capability, boolean> = {
+    put: false,
+    read: false,
+    list: false,
+    delete: false,
+    presign: false,
+  };
   const probeErrors: Partial<Record<Exclude<Capability, 'put'>, ErrorCode>> = {};
-  const report = (extra: { error?: AppError; markerKey?: string; markerRemoved?: boolean }): CapabilityReport => ({
+  const report = (extra: {
+    error?: AppError;
+    markerKey?: string;
+    markerRemoved?: boolean;
+  }): CapabilityReport => ({
     ok: capabilities.put,
     capabilities: { ...capabilities },
     checkedAt,
@@ -89,7 +108,9 @@ export async function verifyDestination(
   try {
     destination = isResolved(config) ? config : resolveS3Destination(config);
   } catch (error) {
-    return report({ error: error instanceof AppError ? error : new AppError('VALIDATION_FAILED', { cause: error }) });
+    return report({
+      error: error instanceof AppError ? error : new AppError('VALIDATION_FAILED', { cause: error }),
+    });
   }
 
   const deadline = AbortSignal.timeout(timeoutMs);
@@ -103,7 +124,9 @@ export async function verifyDestination(
   };
   const client = createS3Client(destination, tuning);
   const presignClient =
-    destination.publicEndpoint === undefined ? client : createS3Client(destination, tuning, destination.publicEndpoint);
+    destination.publicEndpoint === undefined
+      ? client
+      : createS3Client(destination, tuning, destination.publicEndpoint);
   const classify = (error: unknown, operation: S3Operation): AppError => {
     if (options.signal?.aborted === true) throw abortError(options.signal);
     return classifyS3Error(error, {
@@ -134,7 +157,11 @@ export async function verifyDestination(
       return report({ error: classify(error, 'put') });
     }
 
-    const probe = async (capability: Exclude<Capability, 'put'>, operation: S3Operation, run: () => Promise<boolean>) => {
+    const probe = async (
+      capability: Exclude<Capability, 'put'>,
+      operation: S3Operation,
+      run: () => Promise<boolean>,
+    ) => {
       try {
         capabilities[capability] = await run();
         if (!capabilities[capability]) probeErrors[capability] = 'INTEGRITY_MISMATCH';
@@ -145,11 +172,15 @@ export async function verifyDestination(
 
     await Promise.all([
       probe('read', 'get', async () => {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: markerKey }), { abortSignal: signal });
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: markerKey }), {
+          abortSignal: signal,
+        });
         return (await out.Body?.transformToString()) === MARKER_BODY;
       }),
       probe('list', 'list', async () => {
-        await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: markerKey, MaxKeys: 1 }), { abortSignal: signal });
+        await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: markerKey, MaxKeys: 1 }), {
+          abortSignal: signal,
+        });
         return true;
       }),
       probe('presign', 'presign', async () => {
@@ -158,9 +189,12 @@ export async function verifyDestination(
           fileName: 'bucketload-check.txt',
         });
         const response = await httpGet(url, { signal, ...agentsOf(tuning) });
-        if (response.status === 403) throw Object.assign(new Error('presigned GET refused'), { $metadata: { httpStatusCode: 403 } });
+        if (response.status === 403)
+          throw Object.assign(new Error('presigned GET refused'), { $metadata: { httpStatusCode: 403 } });
         if (response.status !== 200) {
-          throw Object.assign(new Error(`presigned GET answered ${response.status}`), { $metadata: { httpStatusCode: response.status } });
+          throw Object.assign(new Error(`presigned GET answered ${response.status}`), {
+            $metadata: { httpStatusCode: response.status },
+          });
         }
         return response.body === MARKER_BODY;
       }),
@@ -196,16 +230,22 @@ async function httpGet(
   const isHttps = target.protocol === 'https:';
   const agent = isHttps ? options.httpsAgent : options.httpAgent;
   return new Promise((resolve, reject) => {
-    const request = (isHttps ? https : http).get(target, { signal: options.signal, ...(agent === undefined ? {} : { agent }) }, (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= 65_536) chunks.push(chunk);
-      });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', (error) => reject(toError(error)));
-    });
+    const request = (isHttps ? https : http).get(
+      target,
+      { signal: options.signal, ...(agent === undefined ? {} : { agent }) },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= 65_536) chunks.push(chunk);
+        });
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', (error) => reject(toError(error)));
+      },
+    );
     request.on('error', (error) => reject(toError(error)));
   });
 }

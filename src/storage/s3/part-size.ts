@@ -31,10 +31,14 @@ export interface PartSizeOptions {
 /** The part size for an object of `sizeBytes` (or of unknown size), rounded up to whole MiB. */
 export function choosePartSize(sizeBytes: number | undefined, options: PartSizeOptions = {}): number {
   const min = Math.max(S3_MIN_PART_BYTES, options.minPartBytes ?? DEFAULT_MIN_PART_BYTES);
-  const planned = sizeBytes ?? Math.min(options.maxObjectBytes ?? DEFAULT_UNKNOWN_SIZE_BYTES, S3_MAX_OBJECT_BYTES);
+  const planned =
+    sizeBytes ?? Math.min(options.maxObjectBytes ?? DEFAULT_UNKNOWN_SIZE_BYTES, S3_MAX_OBJECT_BYTES);
   if (!Number.isFinite(planned) || planned < 0) throw new RangeError(`choosePartSize: bad size ${planned}`);
   if (planned > S3_MAX_OBJECT_BYTES) {
-    throw new AppError('FILE_TOO_LARGE', { message: 'S3 objects are at most 5 TiB.', details: { sizeBytes: planned } });
+    throw new AppError('FILE_TOO_LARGE', {
+      message: 'S3 objects are at most 5 TiB.',
+      details: { sizeBytes: planned },
+    });
   }
   const needed = Math.ceil(Math.ceil(planned / S3_MAX_PARTS) / MiB) * MiB;
   return Math.min(Math.max(min, needed), S3_MAX_PART_BYTES);

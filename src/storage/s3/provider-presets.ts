@@ -74,7 +74,8 @@ export const PROVIDER_PRESETS: Readonly<Record<ProviderName, ProviderPreset>> = 
   r2: {
     name: 'r2',
     label: 'Cloudflare R2',
-    endpointFor: ({ accountId }) => (accountId === undefined ? undefined : `https://${accountId}.r2.cloudflarestorage.com`),
+    endpointFor: ({ accountId }) =>
+      accountId === undefined ? undefined : `https://${accountId}.r2.cloudflarestorage.com`,
     regionFromHost: () => undefined,
     // R2 signs with region `auto` (it also accepts `us-east-1` as an alias).
     defaultRegion: 'auto',

@@ -32,14 +32,22 @@ export interface QencodeDestination {
 const S3_URL = /^s3:\/\/([^/?#\s]+)\/([^/?#\s]+)(?:\/([^?#]*))?$/iu;
 
 export function isQencodeDestination(value: unknown): value is QencodeDestinationInput {
-  return typeof value === 'object' && value !== null && typeof (value as { url?: unknown }).url === 'string' && (value as { url: string }).url.startsWith('s3://');
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { url?: unknown }).url === 'string' &&
+    (value as { url: string }).url.startsWith('s3://')
+  );
 }
 
 function parseUseTls(value: QencodeDestinationInput['use_tls']): boolean {
   if (value === undefined) return true;
   if (value === 0 || value === '0' || value === false) return false;
   if (value === 1 || value === '1' || value === true) return true;
-  throw new AppError('VALIDATION_FAILED', { field: 'destination.use_tls', message: 'use_tls must be 0 or 1.' });
+  throw new AppError('VALIDATION_FAILED', {
+    field: 'destination.use_tls',
+    message: 'use_tls must be 0 or 1.',
+  });
 }
 
 /** Parses a Qencode destination. Throws INVALID_ENDPOINT, INVALID_ACL, INVALID_KEY or VALIDATION_FAILED. */
@@ -52,14 +60,25 @@ export function parseQencodeDestination(input: QencodeDestinationInput): Qencode
     });
   }
   const [, host = '', bucket = '', rawPath = ''] = match;
-  if (typeof input.key !== 'string' || input.key === '' || typeof input.secret !== 'string' || input.secret === '') {
-    throw new AppError('VALIDATION_FAILED', { field: input.key ? 'destination.secret' : 'destination.key', message: 'destination.key and destination.secret are required.' });
+  if (
+    typeof input.key !== 'string' ||
+    input.key === '' ||
+    typeof input.secret !== 'string' ||
+    input.secret === ''
+  ) {
+    throw new AppError('VALIDATION_FAILED', {
+      field: input.key ? 'destination.secret' : 'destination.key',
+      message: 'destination.key and destination.secret are required.',
+    });
   }
 
   let acl: 'private' | 'public-read' | undefined;
   if (input.permissions !== undefined) {
     if (input.permissions !== 'private' && input.permissions !== 'public-read') {
-      throw new AppError('INVALID_ACL', { field: 'destination.permissions', message: 'permissions must be private or public-read.' });
+      throw new AppError('INVALID_ACL', {
+        field: 'destination.permissions',
+        message: 'permissions must be private or public-read.',
+      });
     }
     acl = input.permissions;
   }
@@ -68,7 +87,11 @@ export function parseQencodeDestination(input: QencodeDestinationInput): Qencode
   try {
     decoded = decodeURIComponent(rawPath);
   } catch (error) {
-    throw new AppError('INVALID_KEY', { field: 'destination.url', cause: error, message: 'The path in destination.url is not valid percent-encoding.' });
+    throw new AppError('INVALID_KEY', {
+      field: 'destination.url',
+      cause: error,
+      message: 'The path in destination.url is not valid percent-encoding.',
+    });
   }
   const trailingSlash = decoded.endsWith('/');
   const path = validateUserPath(decoded, 'destination.url');
@@ -84,7 +107,9 @@ export function parseQencodeDestination(input: QencodeDestinationInput): Qencode
     pathPrefix: namesFile ? dir : path,
     ...(input.region === undefined ? {} : { region: input.region }),
     ...(acl === undefined ? {} : { acl }),
-    ...(input.storage_class === undefined || input.storage_class === '' ? {} : { storageClass: input.storage_class }),
+    ...(input.storage_class === undefined || input.storage_class === ''
+      ? {}
+      : { storageClass: input.storage_class }),
   };
   return {
     config,

@@ -39,10 +39,15 @@ export const DEFAULT_S3_CLIENT_TUNING = {
 } as const satisfies S3ClientTuning;
 
 /** The parts of a destination a client needs. */
-export type S3ClientTarget = Pick<ResolvedS3Destination, 'endpoint' | 'region' | 'forcePathStyle' | 'checksumMode' | 'credentials'>;
+export type S3ClientTarget = Pick<
+  ResolvedS3Destination,
+  'endpoint' | 'region' | 'forcePathStyle' | 'checksumMode' | 'credentials'
+>;
 
 /** The NodeHttpHandler options a tuning produces (exported for tests). */
-export function httpHandlerOptions(tuning: S3ClientTuning = {}): ConstructorParameters<typeof NodeHttpHandler>[0] & object {
+export function httpHandlerOptions(
+  tuning: S3ClientTuning = {},
+): ConstructorParameters<typeof NodeHttpHandler>[0] & object {
   const t = { ...DEFAULT_S3_CLIENT_TUNING, ...tuning };
   return {
     connectionTimeout: t.connectionTimeoutMs,
@@ -58,12 +63,19 @@ export function httpHandlerOptions(tuning: S3ClientTuning = {}): ConstructorPara
 /**
  * A client for `target`. `endpoint` overrides the target's (used to presign with a public host).
  */
-export function createS3Client(target: S3ClientTarget, tuning: S3ClientTuning = {}, endpoint = target.endpoint): S3Client {
+export function createS3Client(
+  target: S3ClientTarget,
+  tuning: S3ClientTuning = {},
+  endpoint = target.endpoint,
+): S3Client {
   return new S3Client({
     endpoint,
     region: target.region,
     forcePathStyle: target.forcePathStyle,
-    credentials: { accessKeyId: target.credentials.accessKeyId, secretAccessKey: target.credentials.secretAccessKey },
+    credentials: {
+      accessKeyId: target.credentials.accessKeyId,
+      secretAccessKey: target.credentials.secretAccessKey,
+    },
     requestChecksumCalculation: target.checksumMode,
     responseChecksumValidation: target.checksumMode,
     followRegionRedirects: false,

@@ -85,17 +85,31 @@ export function normaliseEndpoint(value: string, useTls = true, field = 'endpoin
   try {
     url = new URL(withScheme);
   } catch (error) {
-    throw new AppError('INVALID_ENDPOINT', { field, cause: error, message: `${field} is not a valid URL or host.` });
+    throw new AppError('INVALID_ENDPOINT', {
+      field,
+      cause: error,
+      message: `${field} is not a valid URL or host.`,
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AppError('INVALID_ENDPOINT', { field, message: `${field} must be an http:// or https:// URL.` });
+    throw new AppError('INVALID_ENDPOINT', {
+      field,
+      message: `${field} must be an http:// or https:// URL.`,
+    });
   }
-  if (url.hostname === '') throw new AppError('INVALID_ENDPOINT', { field, message: `${field} has no host.` });
+  if (url.hostname === '')
+    throw new AppError('INVALID_ENDPOINT', { field, message: `${field} has no host.` });
   if (url.username !== '' || url.password !== '') {
-    throw new AppError('INVALID_ENDPOINT', { field, message: `${field} must not contain credentials; use the key fields.` });
+    throw new AppError('INVALID_ENDPOINT', {
+      field,
+      message: `${field} must not contain credentials; use the key fields.`,
+    });
   }
   if (url.search !== '' || url.hash !== '') {
-    throw new AppError('INVALID_ENDPOINT', { field, message: `${field} must not contain a query or fragment.` });
+    throw new AppError('INVALID_ENDPOINT', {
+      field,
+      message: `${field} must not contain a query or fragment.`,
+    });
   }
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/u, '')}`;
 }
@@ -103,11 +117,17 @@ export function normaliseEndpoint(value: string, useTls = true, field = 'endpoin
 /** Fills in and checks a destination. Throws AppError (INVALID_ENDPOINT, INVALID_STORAGE_CLASS, …). */
 export function resolveS3Destination(config: S3DestinationConfig): ResolvedS3Destination {
   if (config.provider !== undefined && !isProviderName(config.provider)) {
-    throw new AppError('VALIDATION_FAILED', { field: 'provider', message: `Unknown provider "${String(config.provider)}".` });
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'provider',
+      message: `Unknown provider "${String(config.provider)}".`,
+    });
   }
   const bucket = config.bucket.trim();
   if (!BUCKET.test(bucket)) {
-    throw new AppError('VALIDATION_FAILED', { field: 'bucket', message: 'bucket must be 3–63 lowercase letters, digits, dots or hyphens.' });
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'bucket',
+      message: 'bucket must be 3–63 lowercase letters, digits, dots or hyphens.',
+    });
   }
   if (config.accessKeyId.trim() === '' || config.secretAccessKey === '') {
     throw new AppError('VALIDATION_FAILED', {
@@ -117,13 +137,22 @@ export function resolveS3Destination(config: S3DestinationConfig): ResolvedS3Des
   }
 
   const givenEndpoint =
-    config.endpoint === undefined || config.endpoint.trim() === '' ? undefined : normaliseEndpoint(config.endpoint, config.useTls ?? true);
-  const provider = config.provider ?? (givenEndpoint === undefined ? 'aws' : detectProvider(new URL(givenEndpoint).hostname));
+    config.endpoint === undefined || config.endpoint.trim() === ''
+      ? undefined
+      : normaliseEndpoint(config.endpoint, config.useTls ?? true);
+  const provider =
+    config.provider ??
+    (givenEndpoint === undefined ? 'aws' : detectProvider(new URL(givenEndpoint).hostname));
   const preset = getProviderPreset(provider, config.presetOverrides);
 
-  const hostRegion = givenEndpoint === undefined ? undefined : preset.regionFromHost(new URL(givenEndpoint).hostname);
+  const hostRegion =
+    givenEndpoint === undefined ? undefined : preset.regionFromHost(new URL(givenEndpoint).hostname);
   const region = (config.region?.trim() || hostRegion || preset.defaultRegion).toLowerCase();
-  if (!REGION.test(region)) throw new AppError('VALIDATION_FAILED', { field: 'region', message: `"${region}" is not a region name.` });
+  if (!REGION.test(region))
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'region',
+      message: `"${region}" is not a region name.`,
+    });
 
   let endpoint = givenEndpoint;
   if (endpoint === undefined) {
@@ -144,7 +173,8 @@ export function resolveS3Destination(config: S3DestinationConfig): ResolvedS3Des
   if (config.storageClass !== undefined && config.storageClass.trim() !== '') {
     storageClass = config.storageClass.trim().toUpperCase();
     const accepted = preset.storageClasses;
-    const ok = accepted === 'any' ? /^[A-Z][A-Z0-9_]{0,63}$/u.test(storageClass) : accepted.includes(storageClass);
+    const ok =
+      accepted === 'any' ? /^[A-Z][A-Z0-9_]{0,63}$/u.test(storageClass) : accepted.includes(storageClass);
     if (!ok) {
       throw new AppError('INVALID_STORAGE_CLASS', {
         field: 'storageClass',
@@ -188,7 +218,9 @@ export function resolveS3Destination(config: S3DestinationConfig): ResolvedS3Des
     ...(storageClass === undefined ? {} : { storageClass }),
     ...(acl === undefined ? {} : { acl }),
     ...(sse === undefined || sse === '' ? {} : { serverSideEncryption: sse }),
-    ...(config.sseKmsKeyId === undefined || config.sseKmsKeyId === '' ? {} : { sseKmsKeyId: config.sseKmsKeyId }),
+    ...(config.sseKmsKeyId === undefined || config.sseKmsKeyId === ''
+      ? {}
+      : { sseKmsKeyId: config.sseKmsKeyId }),
     ...(publicEndpoint === undefined ? {} : { publicEndpoint }),
   };
 }

@@ -10,7 +10,8 @@
 import { AppError } from '../../core/errors.js';
 import type { ErrorCode } from '../../core/error-codes.js';
 
-export type S3Operation = 'put' | 'head' | 'get' | 'list' | 'delete' | 'copy' | 'abort' | 'headBucket' | 'presign';
+export type S3Operation =
+  'put' | 'head' | 'get' | 'list' | 'delete' | 'copy' | 'abort' | 'headBucket' | 'presign';
 
 export interface ClassifyContext {
   readonly operation?: S3Operation;
@@ -35,11 +36,41 @@ interface Inspectable {
   $response?: { headers?: Record<string, unknown> };
 }
 
-const ACCESS_DENIED = new Set(['AccessDenied', 'AllAccessDisabled', 'AccountProblem', 'Forbidden', 'InvalidObjectState']);
-const WRONG_REGION = new Set(['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException', 'IncorrectEndpoint', 'Redirect']);
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'ECONNRESET', 'EPIPE', 'EADDRNOTAVAIL', 'ENETDOWN', 'EHOSTDOWN']);
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|ERR_CERT_|HOSTNAME_MISMATCH$)/u;
-const INVALID_URL_CODES = new Set(['ERR_INVALID_URL', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_HTTP_TOKEN', 'ERR_UNESCAPED_CHARACTERS']);
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'AllAccessDisabled',
+  'AccountProblem',
+  'Forbidden',
+  'InvalidObjectState',
+]);
+const WRONG_REGION = new Set([
+  'PermanentRedirect',
+  'AuthorizationHeaderMalformed',
+  'IllegalLocationConstraintException',
+  'IncorrectEndpoint',
+  'Redirect',
+]);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'ECONNRESET',
+  'EPIPE',
+  'EADDRNOTAVAIL',
+  'ENETDOWN',
+  'EHOSTDOWN',
+]);
+const TLS_CODE =
+  /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|ERR_CERT_|HOSTNAME_MISMATCH$)/u;
+const INVALID_URL_CODES = new Set([
+  'ERR_INVALID_URL',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_UNESCAPED_CHARACTERS',
+]);
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -86,7 +117,12 @@ function status(e: Inspectable): number | undefined {
   return typeof s === 'number' ? s : undefined;
 }
 
-function make(code: ErrorCode, cause: unknown, message?: string, details?: Record<string, unknown>): AppError {
+function make(
+  code: ErrorCode,
+  cause: unknown,
+  message?: string,
+  details?: Record<string, unknown>,
+): AppError {
   return new AppError(code, {
     cause,
     ...(message === undefined ? {} : { message }),
@@ -106,20 +142,38 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
   const bucket = context.bucket;
 
   if (context.timedOut === true) {
-    const after = context.timeoutMs === undefined ? '' : ` within ${Math.round(context.timeoutMs / 100) / 10} s`;
-    return make('STORAGE_TIMEOUT', error, `Verification failed: timeout (the endpoint did not answer${after}).`);
+    const after =
+      context.timeoutMs === undefined ? '' : ` within ${Math.round(context.timeoutMs / 100) / 10} s`;
+    return make(
+      'STORAGE_TIMEOUT',
+      error,
+      `Verification failed: timeout (the endpoint did not answer${after}).`,
+    );
   }
 
   // Service answers (they carry $metadata with a status).
   if (httpStatus !== undefined && httpStatus > 0) {
-    if (code === 'AuthorizationHeaderMalformed' && regionFromError(error) === undefined && !/region/iu.test(str(top.message) ?? '')) {
+    if (
+      code === 'AuthorizationHeaderMalformed' &&
+      regionFromError(error) === undefined &&
+      !/region/iu.test(str(top.message) ?? '')
+    ) {
       // Not about the region: the access key id itself cannot be parsed into a credential scope.
-      return make('INVALID_ACCESS_KEY_ID', error, 'Verification failed: InvalidAccessKeyId (the storage could not parse the credential).');
+      return make(
+        'INVALID_ACCESS_KEY_ID',
+        error,
+        'Verification failed: InvalidAccessKeyId (the storage could not parse the credential).',
+      );
     }
     if (code !== undefined && WRONG_REGION.has(code)) return wrongRegion(error);
     if (httpStatus === 301 || httpStatus === 307) return wrongRegion(error);
     const bucketRegion = header(top, 'x-amz-bucket-region');
-    if (httpStatus === 400 && bucketRegion !== undefined && context.region !== undefined && bucketRegion !== context.region) {
+    if (
+      httpStatus === 400 &&
+      bucketRegion !== undefined &&
+      context.region !== undefined &&
+      bucketRegion !== context.region
+    ) {
       return wrongRegion(error);
     }
     switch (code) {
@@ -128,9 +182,17 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
       case 'SignatureDoesNotMatch':
         return make('SIGNATURE_DOES_NOT_MATCH', error);
       case 'RequestTimeTooSkewed':
-        return make('SIGNATURE_DOES_NOT_MATCH', error, 'Verification failed: RequestTimeTooSkewed (this server’s clock is far from the storage’s).');
+        return make(
+          'SIGNATURE_DOES_NOT_MATCH',
+          error,
+          'Verification failed: RequestTimeTooSkewed (this server’s clock is far from the storage’s).',
+        );
       case 'NoSuchBucket':
-        return make('NO_SUCH_BUCKET', error, bucket === undefined ? undefined : `Verification failed: NoSuchBucket (${bucket})`);
+        return make(
+          'NO_SUCH_BUCKET',
+          error,
+          bucket === undefined ? undefined : `Verification failed: NoSuchBucket (${bucket})`,
+        );
       case 'InvalidStorageClass':
         return make('INVALID_STORAGE_CLASS', error);
       case 'AccessControlListNotSupported':
@@ -143,9 +205,14 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
       case 'SlowDown':
       case 'ServiceUnavailable':
       case 'InternalError':
-        return new AppError('STORAGE_ERROR', { cause: error, retryable: true, message: `The storage answered ${code}.` });
+        return new AppError('STORAGE_ERROR', {
+          cause: error,
+          retryable: true,
+          message: `The storage answered ${code}.`,
+        });
       case 'RequestTimeout':
         return make('STORAGE_TIMEOUT', error, 'The storage closed the request: it received no data in time.');
+      case undefined:
       default:
         break;
     }
@@ -153,7 +220,11 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
     // HEAD has no body: a bare 403 is a denial, a 404 on the bucket is a missing bucket.
     if (httpStatus === 403) return make('ACCESS_DENIED', error);
     if (httpStatus === 404 && (context.operation === 'headBucket' || context.operation === 'list')) {
-      return make('NO_SUCH_BUCKET', error, bucket === undefined ? undefined : `Verification failed: NoSuchBucket (${bucket})`);
+      return make(
+        'NO_SUCH_BUCKET',
+        error,
+        bucket === undefined ? undefined : `Verification failed: NoSuchBucket (${bucket})`,
+      );
     }
     return new AppError('STORAGE_ERROR', {
       cause: error,
@@ -169,7 +240,10 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
     if (nodeCode !== undefined && TLS_CODE.test(nodeCode)) {
       return make('STORAGE_TLS', error, `Verification failed: TLS (${nodeCode}).`);
     }
-    if (/certificate|self[- ]signed|wrong version number|ssl routines|tls/iu.test(message) && nodeCode !== 'ECONNRESET') {
+    if (
+      /certificate|self[- ]signed|wrong version number|ssl routines|tls/iu.test(message) &&
+      nodeCode !== 'ECONNRESET'
+    ) {
       return make('STORAGE_TLS', error, `Verification failed: TLS (${message.slice(0, 120)}).`);
     }
     if (nodeCode !== undefined && UNREACHABLE_CODES.has(nodeCode)) {
@@ -181,7 +255,11 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
             : nodeCode === 'ECONNRESET' || nodeCode === 'EPIPE'
               ? 'the connection was reset'
               : 'no route to the host';
-      return new AppError('STORAGE_UNREACHABLE', { cause: error, retryable: true, message: `Verification failed: Unreachable (${what}).` });
+      return new AppError('STORAGE_UNREACHABLE', {
+        cause: error,
+        retryable: true,
+        message: `Verification failed: Unreachable (${what}).`,
+      });
     }
     if (/did not establish a connection/iu.test(message)) {
       return new AppError('STORAGE_UNREACHABLE', {
@@ -191,13 +269,21 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
       });
     }
     if (str(e.name) === 'TimeoutError' || nodeCode === 'ETIMEDOUT' || nodeCode === 'ESOCKETTIMEDOUT') {
-      return new AppError('STORAGE_TIMEOUT', { cause: error, retryable: true, message: 'Verification failed: timeout (the endpoint did not answer in time).' });
+      return new AppError('STORAGE_TIMEOUT', {
+        cause: error,
+        retryable: true,
+        message: 'Verification failed: timeout (the endpoint did not answer in time).',
+      });
     }
-    if ((nodeCode !== undefined && INVALID_URL_CODES.has(nodeCode)) || /invalid url|invalid endpoint/iu.test(message)) {
+    if (
+      (nodeCode !== undefined && INVALID_URL_CODES.has(nodeCode)) ||
+      /invalid url|invalid endpoint/iu.test(message)
+    ) {
       return make('INVALID_ENDPOINT', error);
     }
   }
-  if (code === 'AbortError') return new AppError('STORAGE_ERROR', { cause: error, message: 'The storage request was aborted.' });
+  if (code === 'AbortError')
+    return new AppError('STORAGE_ERROR', { cause: error, message: 'The storage request was aborted.' });
   return new AppError('STORAGE_ERROR', { cause: error, retryable: true });
 }
 

@@ -26,7 +26,6 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
   type CompletedPart,
-  type ObjectCannedACL,
   type PutObjectCommandInput,
   type S3Client,
   type ServerSideEncryption,
@@ -79,37 +78,55 @@ export function objectWriteParams(
   destination: ResolvedS3Destination,
 ): Pick<PutObjectCommandInput, 'ACL' | 'StorageClass' | 'ServerSideEncryption' | 'SSEKMSKeyId'> {
   return {
-    ...(destination.acl === undefined ? {} : { ACL: destination.acl as ObjectCannedACL }),
-    ...(destination.storageClass === undefined ? {} : { StorageClass: destination.storageClass as StorageClass }),
-    ...(destination.serverSideEncryption === undefined ? {} : { ServerSideEncryption: destination.serverSideEncryption as ServerSideEncryption }),
+    ...(destination.acl === undefined ? {} : { ACL: destination.acl }),
+    ...(destination.storageClass === undefined
+      ? {}
+      : { StorageClass: destination.storageClass as StorageClass }),
+    ...(destination.serverSideEncryption === undefined
+      ? {}
+      : { ServerSideEncryption: destination.serverSideEncryption as ServerSideEncryption }),
     ...(destination.sseKmsKeyId === undefined ? {} : { SSEKMSKeyId: destination.sseKmsKeyId }),
   };
 }
 
 /** Checks user metadata for S3 (lowercase ASCII keys, ASCII values, 2 KB with our sha256). */
-export function validateMetadata(metadata: Readonly<Record<string, string>> | undefined): Record<string, string> {
+export function validateMetadata(
+  metadata: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   let size = SHA256_META.length + 64;
   for (const [rawKey, value] of Object.entries(metadata ?? {})) {
     const key = rawKey.toLowerCase();
     if (!META_KEY.test(key)) {
-      throw new AppError('VALIDATION_FAILED', { field: `metadata.${rawKey}`, message: 'Metadata keys are letters, digits, - and _.' });
+      throw new AppError('VALIDATION_FAILED', {
+        field: `metadata.${rawKey}`,
+        message: 'Metadata keys are letters, digits, - and _.',
+      });
     }
     if (typeof value !== 'string' || !ASCII_HEADER.test(value)) {
-      throw new AppError('VALIDATION_FAILED', { field: `metadata.${rawKey}`, message: 'Metadata values must be printable ASCII.' });
+      throw new AppError('VALIDATION_FAILED', {
+        field: `metadata.${rawKey}`,
+        message: 'Metadata values must be printable ASCII.',
+      });
     }
     out[key] = value;
     size += key.length + value.length;
   }
   if (size > MAX_METADATA_BYTES) {
-    throw new AppError('VALIDATION_FAILED', { field: 'metadata', message: `Metadata is limited to ${MAX_METADATA_BYTES} bytes in all.` });
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'metadata',
+      message: `Metadata is limited to ${MAX_METADATA_BYTES} bytes in all.`,
+    });
   }
   return out;
 }
 
 function assertHeaderValue(value: string | undefined, field: string): void {
   if (value !== undefined && (value === '' || !ASCII_HEADER.test(value))) {
-    throw new AppError('VALIDATION_FAILED', { field, message: `${field} must be non-empty printable ASCII.` });
+    throw new AppError('VALIDATION_FAILED', {
+      field,
+      message: `${field} must be non-empty printable ASCII.`,
+    });
   }
 }
 
@@ -191,8 +208,14 @@ export class S3ObjectStore implements ObjectStore {
     const metadata = validateMetadata(input.metadata);
     assertHeaderValue(input.contentType, 'contentType');
     assertHeaderValue(input.contentDisposition, 'contentDisposition');
-    if (input.contentLength !== undefined && (!Number.isSafeInteger(input.contentLength) || input.contentLength < 0)) {
-      throw new AppError('VALIDATION_FAILED', { field: 'contentLength', message: 'contentLength must be a whole number of bytes.' });
+    if (
+      input.contentLength !== undefined &&
+      (!Number.isSafeInteger(input.contentLength) || input.contentLength < 0)
+    ) {
+      throw new AppError('VALIDATION_FAILED', {
+        field: 'contentLength',
+        message: 'contentLength must be a whole number of bytes.',
+      });
     }
     const partSize = choosePartSize(input.contentLength, {
       ...(this.options.minPartBytes === undefined ? {} : { minPartBytes: this.options.minPartBytes }),
@@ -201,7 +224,9 @@ export class S3ObjectStore implements ObjectStore {
 
     if (input.ifNoneMatch === true) await this.assertAbsent(key, signal);
 
-    const counter = createHashingCounter(input.contentLength === undefined ? {} : { expectedBytes: input.contentLength });
+    const counter = createHashingCounter(
+      input.contentLength === undefined ? {} : { expectedBytes: input.contentLength },
+    );
     // Errors of the body reach the counter (pipeline destroys it with them); cancel destroys both.
     pipeline(input.body, counter, { signal }).catch(() => undefined);
     const chunks = counter[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -310,11 +335,17 @@ export class S3ObjectStore implements ObjectStore {
       if (sourceError !== undefined) throw withIncomplete(sourceError, incomplete);
       if (error instanceof Error && /Exceeded \d+ parts/u.test(error.message)) {
         throw withIncomplete(
-          new AppError('FILE_TOO_LARGE', { cause: error, message: `The object outgrew ${partSize * 10_000} bytes (10,000 parts of ${partSize}).` }),
+          new AppError('FILE_TOO_LARGE', {
+            cause: error,
+            message: `The object outgrew ${partSize * 10_000} bytes (10,000 parts of ${partSize}).`,
+          }),
           incomplete,
         );
       }
-      throw withIncomplete(classifyS3Error(error, { operation: 'put', bucket: this.bucket, region: this.destination.region }), incomplete);
+      throw withIncomplete(
+        classifyS3Error(error, { operation: 'put', bucket: this.bucket, region: this.destination.region }),
+        incomplete,
+      );
     } finally {
       if (!counter.destroyed && !counter.readableEnded) counter.destroy();
     }
@@ -323,17 +354,27 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
     validateObjectKey(key);
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), signal === undefined ? {} : { abortSignal: signal });
+      const out = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key }),
+        signal === undefined ? {} : { abortSignal: signal },
+      );
       return {
         sizeBytes: out.ContentLength ?? 0,
-        metadata: Object.fromEntries(Object.entries(out.Metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+        metadata: Object.fromEntries(
+          Object.entries(out.Metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+        ),
         ...(out.ContentType === undefined ? {} : { contentType: out.ContentType }),
         ...(out.ETag === undefined ? {} : { etag: out.ETag }),
       };
     } catch (error) {
-      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+        return undefined;
       if (signal?.aborted === true) throw abortError(signal);
-      throw classifyS3Error(error, { operation: 'head', bucket: this.bucket, region: this.destination.region });
+      throw classifyS3Error(error, {
+        operation: 'head',
+        bucket: this.bucket,
+        region: this.destination.region,
+      });
     }
   }
 
@@ -343,7 +384,11 @@ export class S3ObjectStore implements ObjectStore {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (error) {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return;
-      throw classifyS3Error(error, { operation: 'delete', bucket: this.bucket, region: this.destination.region });
+      throw classifyS3Error(error, {
+        operation: 'delete',
+        bucket: this.bucket,
+        region: this.destination.region,
+      });
     }
   }
 
@@ -352,7 +397,9 @@ export class S3ObjectStore implements ObjectStore {
     assertPresignExpiry(options.expiresInSeconds, 'expiresInSeconds');
     const publicEndpoint = this.destination.publicEndpoint;
     const client =
-      publicEndpoint === undefined ? this.client : (this.presignClient ??= createS3Client(this.destination, this.options.tuning, publicEndpoint));
+      publicEndpoint === undefined
+        ? this.client
+        : (this.presignClient ??= createS3Client(this.destination, this.options.tuning, publicEndpoint));
     return presignGetUrl(client, this.bucket, key, options);
   }
 
@@ -378,12 +425,18 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** Aborts a multipart upload after a failure; returns what is left behind when that fails. */
-  private async abortMultipart(key: string, uploadId: string | undefined): Promise<IncompleteUpload | undefined> {
+  private async abortMultipart(
+    key: string,
+    uploadId: string | undefined,
+  ): Promise<IncompleteUpload | undefined> {
     if (uploadId === undefined) return undefined;
     try {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), {
-        abortSignal: AbortSignal.timeout(this.options.abortTimeoutMs ?? 30_000),
-      });
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+        {
+          abortSignal: AbortSignal.timeout(this.options.abortTimeoutMs ?? 30_000),
+        },
+      );
       return undefined;
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -419,7 +472,12 @@ export class S3ObjectStore implements ObjectStore {
     try {
       if (sizeBytes <= (this.options.copyObjectMaxBytes ?? S3_MAX_PART_BYTES)) {
         const out = await this.client.send(
-          new CopyObjectCommand({ ...common, CopySource: copySource(this.bucket, key), MetadataDirective: 'REPLACE', ...ifMatch }),
+          new CopyObjectCommand({
+            ...common,
+            CopySource: copySource(this.bucket, key),
+            MetadataDirective: 'REPLACE',
+            ...ifMatch,
+          }),
         );
         newEtag = out.CopyObjectResult?.ETag ?? etag;
       } else {
@@ -430,7 +488,9 @@ export class S3ObjectStore implements ObjectStore {
     }
     // On a versioned bucket the copy is a new version; drop the one without the checksum (best effort).
     if (versionId !== undefined && versionId !== 'null') {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId })).catch(() => undefined);
+      await this.client
+        .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }))
+        .catch(() => undefined);
     }
     return newEtag === undefined ? {} : { etag: newEtag };
   }
@@ -448,7 +508,11 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const rangeBytes = Math.min(
         S3_MAX_PART_BYTES,
-        Math.max(S3_MIN_PART_BYTES, this.options.copyPartBytes ?? 1024 * 1024 * 1024, choosePartSize(sizeBytes)),
+        Math.max(
+          S3_MIN_PART_BYTES,
+          this.options.copyPartBytes ?? 1024 * 1024 * 1024,
+          choosePartSize(sizeBytes),
+        ),
       );
       const parts: CompletedPart[] = [];
       for (let start = 0, part = 1; start < sizeBytes; start += rangeBytes, part += 1) {
@@ -467,18 +531,30 @@ export class S3ObjectStore implements ObjectStore {
         parts.push({ PartNumber: part, ETag: out.CopyPartResult?.ETag });
       }
       const done = await this.client.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+        }),
       );
       return done.ETag;
     } catch (error) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      await this.client
+        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
+        .catch(() => undefined);
       throw error;
     }
   }
 }
 
 /** A presigned GET that downloads as `fileName` (RFC 5987 `filename*`). */
-export async function presignGetUrl(client: S3Client, bucket: string, key: string, options: PresignGetOptions): Promise<string> {
+export async function presignGetUrl(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  options: PresignGetOptions,
+): Promise<string> {
   return getSignedUrl(
     client,
     new GetObjectCommand({

@@ -59,8 +59,8 @@ describe('ABR ladders (real ffmpeg + ffprobe)', () => {
 
     // Aligned keyframes: both rungs cut into the same number of segments of the same lengths.
     const durations = async (name: string) =>
-      [...(await readFile(join(hls.dir, name, 'index.m3u8'), 'utf8')).matchAll(/#EXTINF:([\d.]+)/g)].map((m) =>
-        Number(m[1]),
+      [...(await readFile(join(hls.dir, name, 'index.m3u8'), 'utf8')).matchAll(/#EXTINF:([\d.]+)/g)].map(
+        (m) => Number(m[1]),
       );
     expect(await durations('360p')).toEqual(await durations('240p'));
 
@@ -68,7 +68,11 @@ describe('ABR ladders (real ffmpeg + ffprobe)', () => {
   });
 
   it('writes a DASH manifest whose duration ffprobe reads within 0.5 s', async () => {
-    const dash = await ffmpeg.dashLadder(clip, join(dir, 'dash'), TABLE, { signal, segmentSeconds: 2, maxHeight: 1080 });
+    const dash = await ffmpeg.dashLadder(clip, join(dir, 'dash'), TABLE, {
+      signal,
+      segmentSeconds: 2,
+      maxHeight: 1080,
+    });
     expect(dash.renditions.map((r) => r.height)).toEqual([360, 240]);
     expect(dash.files).toContain('manifest.mpd');
     expect(dash.files.filter((f) => f.startsWith('init-'))).toHaveLength(3); // two video + one audio
@@ -82,7 +86,11 @@ describe('ABR ladders (real ffmpeg + ffprobe)', () => {
   });
 
   it('applies the quality cap on top of the source height', async () => {
-    const hls = await ffmpeg.hlsLadder(clip, join(dir, 'hls-capped'), TABLE, { signal, segmentSeconds: 2, maxHeight: 240 });
+    const hls = await ffmpeg.hlsLadder(clip, join(dir, 'hls-capped'), TABLE, {
+      signal,
+      segmentSeconds: 2,
+      maxHeight: 240,
+    });
     expect(hls.renditions.map((r) => r.name)).toEqual(['240p']);
   });
 });

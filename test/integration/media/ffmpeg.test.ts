@@ -64,7 +64,9 @@ describe('ffmpeg operations (real ffmpeg)', () => {
   });
 
   it('refuses to extract audio from a silent video', async () => {
-    const err = await ffmpeg.extractAudio(silent, join(dir, 'none.m4a'), 'm4a', { signal }).catch((e: unknown) => e);
+    const err = await ffmpeg
+      .extractAudio(silent, join(dir, 'none.m4a'), 'm4a', { signal })
+      .catch((e: unknown) => e);
     expect((err as PermanentJobError).code).toBe('NO_MEDIA_FOUND');
   });
 
@@ -79,7 +81,11 @@ describe('ffmpeg operations (real ffmpeg)', () => {
 
   it('transcodes down to a height cap and never up', async () => {
     const down = await ffmpeg.transcodeToHeight(clip, join(dir, 'down.mp4'), 240, 'mp4', { signal });
-    expect(down.streams.find((s) => s.type === 'video')).toMatchObject({ codec: 'h264', height: 240, width: 426 });
+    expect(down.streams.find((s) => s.type === 'video')).toMatchObject({
+      codec: 'h264',
+      height: 240,
+      width: 426,
+    });
     expect(down.durationSeconds).toBeCloseTo(4, 0);
     const same = await ffmpeg.transcodeToHeight(silent, join(dir, 'same.mp4'), 1080, 'mp4', { signal });
     expect(same.streams.find((s) => s.type === 'video')?.height).toBe(360);

@@ -88,7 +88,9 @@ describe('probeMedia (real ffprobe)', () => {
     const broken = join(dir, 'from-pipe.mp4');
     const cmd = `cat "${join(dir, 'clip.mp4')}" | "${TOOLS.ffmpegPath}" -hide_banner -loglevel quiet -nostdin -y -i pipe:0 -c copy -f mp4 "${broken}"`;
     const exitCode = await new Promise<number | null>((resolve) => {
-      execFile('/bin/sh', ['-c', cmd], { timeout: 20_000 }, (err) => resolve(err === null ? 0 : (err.code as number)));
+      execFile('/bin/sh', ['-c', cmd], { timeout: 20_000 }, (err) =>
+        resolve(err === null ? 0 : (err.code as number)),
+      );
     });
     expect(exitCode).toBe(0);
     const err = await probe(broken).catch((e: unknown) => e);

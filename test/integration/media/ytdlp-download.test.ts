@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAbortError, PermanentJobError } from '../../../src/core/errors.js';
 import { probeMedia } from '../../../src/media/ffprobe.js';
@@ -54,7 +54,11 @@ describe('yt-dlp download (real yt-dlp, loopback site)', () => {
     expect(result.sizeBytes).toBe(site.clipBytes);
     expect(result.info.title).toBe('My Test Clip');
     expectNeverBackwards(events);
-    expect(events.at(-1)).toMatchObject({ downloadedBytes: site.clipBytes, totalBytes: site.clipBytes, fraction: 1 });
+    expect(events.at(-1)).toMatchObject({
+      downloadedBytes: site.clipBytes,
+      totalBytes: site.clipBytes,
+      fraction: 1,
+    });
     expect(await readdir(work.dir)).toEqual(['media.mp4']); // no .part or fragments left
   });
 
@@ -89,7 +93,12 @@ describe('yt-dlp download (real yt-dlp, loopback site)', () => {
 
   it('fails FILE_TOO_LARGE over maxFileBytes', async () => {
     const err = await ytdlp
-      .downloadMedia(`${origin}/one.html`, { signal, dir: work.dir, format: { kind: 'original' }, maxFileBytes: 10_000 })
+      .downloadMedia(`${origin}/one.html`, {
+        signal,
+        dir: work.dir,
+        format: { kind: 'original' },
+        maxFileBytes: 10_000,
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentJobError);
     expect((err as PermanentJobError).code).toBe('FILE_TOO_LARGE');

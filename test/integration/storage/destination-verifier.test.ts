@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_VERIFY_TIMEOUT_MS, verifyDestination } from '../../../src/storage/s3/destination-verifier.js';
+import {
+  DEFAULT_VERIFY_TIMEOUT_MS,
+  verifyDestination,
+} from '../../../src/storage/s3/destination-verifier.js';
 import type { S3DestinationConfig } from '../../../src/storage/s3/s3-destination.js';
-import { freePort, startMoto, startS3rver, type MotoServer, type S3TestServer } from '../../support/s3-servers.js';
+import {
+  freePort,
+  startMoto,
+  startS3rver,
+  type MotoServer,
+  type S3TestServer,
+} from '../../support/s3-servers.js';
 import { s3ErrorXml, startScriptedEndpoint, startSilentEndpoint } from './fake-endpoints.js';
 
 // Real parts: the verifier and the AWS SDK against real moto (one plain, one enforcing IAM) and
@@ -10,7 +19,9 @@ import { s3ErrorXml, startScriptedEndpoint, startSilentEndpoint } from './fake-e
 // The seeds' policies, as customers paste them.
 const importlyPolicy = (bucket: string) => ({
   Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: ['s3:PutObject', 's3:PutObjectAcl'], Resource: `arn:aws:s3:::${bucket}/*` }],
+  Statement: [
+    { Effect: 'Allow', Action: ['s3:PutObject', 's3:PutObjectAcl'], Resource: `arn:aws:s3:::${bucket}/*` },
+  ],
 });
 const tornadoPolicy = (bucket: string) => ({
   Version: '2012-10-17',
@@ -34,7 +45,11 @@ afterAll(async () => {
   await Promise.all([moto?.stop(), s3rver?.stop(), iamMoto?.stop()]);
 });
 
-function configFor(server: S3TestServer, bucket: string, extra: Partial<S3DestinationConfig> = {}): S3DestinationConfig {
+function configFor(
+  server: S3TestServer,
+  bucket: string,
+  extra: Partial<S3DestinationConfig> = {},
+): S3DestinationConfig {
   return {
     provider: 'other',
     endpoint: server.endpoint,
@@ -80,7 +95,9 @@ describe.each([
     // Plain moto accepts any key; s3rver only knows S3RVER; enforcing moto knows only its IAM keys.
     const target = s.name === 'moto' ? iamMoto : s;
     const targetBucket = s.name === 'moto' ? await iamMoto.createBucket() : bucket;
-    const report = await verifyDestination(configFor(target, targetBucket, { accessKeyId: 'AKIANOSUCHKEY0000000' }));
+    const report = await verifyDestination(
+      configFor(target, targetBucket, { accessKeyId: 'AKIANOSUCHKEY0000000' }),
+    );
     expect(report.error?.code).toBe('INVALID_ACCESS_KEY_ID');
   });
 });
@@ -91,8 +108,18 @@ describe('verifyDestination against moto enforcing IAM', () => {
     const keys = await iamMoto.createRestrictedUser(importlyPolicy(bucket));
     const report = await verifyDestination(configFor(iamMoto, bucket, keys));
     expect(report.ok).toBe(true);
-    expect(report.capabilities).toEqual({ put: true, read: false, list: false, delete: false, presign: false });
-    expect(report.probeErrors).toMatchObject({ read: 'ACCESS_DENIED', list: 'ACCESS_DENIED', delete: 'ACCESS_DENIED' });
+    expect(report.capabilities).toEqual({
+      put: true,
+      read: false,
+      list: false,
+      delete: false,
+      presign: false,
+    });
+    expect(report.probeErrors).toMatchObject({
+      read: 'ACCESS_DENIED',
+      list: 'ACCESS_DENIED',
+      delete: 'ACCESS_DENIED',
+    });
     // The marker stays: the key may not delete it.
     expect(report.markerRemoved).toBe(false);
     expect((await iamMoto.listObjects(bucket)).map((o) => o.key)).toEqual([report.markerKey]);
@@ -120,7 +147,9 @@ describe('verifyDestination against moto enforcing IAM', () => {
   it('reports a wrong secret as SIGNATURE_DOES_NOT_MATCH', async () => {
     const bucket = await iamMoto.createBucket();
     const keys = await iamMoto.createRestrictedUser(importlyPolicy(bucket));
-    const report = await verifyDestination(configFor(iamMoto, bucket, { accessKeyId: keys.accessKeyId, secretAccessKey: 'wrong-secret' }));
+    const report = await verifyDestination(
+      configFor(iamMoto, bucket, { accessKeyId: keys.accessKeyId, secretAccessKey: 'wrong-secret' }),
+    );
     expect(report.ok).toBe(false);
     expect(report.error?.code).toBe('SIGNATURE_DOES_NOT_MATCH');
     expect(JSON.stringify(report)).not.toContain('wrong-secret');
@@ -133,13 +162,21 @@ describe('verifyDestination against endpoints that fail', () => {
     try {
       const started = Date.now();
       const report = await verifyDestination(
-        { provider: 'other', endpoint: silent.endpoint, bucket: 'silent-bucket', accessKeyId: 'a', secretAccessKey: 'b' },
+        {
+          provider: 'other',
+          endpoint: silent.endpoint,
+          bucket: 'silent-bucket',
+          accessKeyId: 'a',
+          secretAccessKey: 'b',
+        },
         { timeoutMs: 1_500 },
       );
       const elapsed = Date.now() - started;
       expect(report.ok).toBe(false);
       expect(report.error?.code).toBe('STORAGE_TIMEOUT');
-      expect(report.error?.message).toBe('Verification failed: timeout (the endpoint did not answer within 1.5 s).');
+      expect(report.error?.message).toBe(
+        'Verification failed: timeout (the endpoint did not answer within 1.5 s).',
+      );
       expect(elapsed).toBeGreaterThanOrEqual(1_400);
       expect(elapsed).toBeLessThan(4_000);
     } finally {
@@ -166,12 +203,21 @@ describe('verifyDestination against endpoints that fail', () => {
 
   it('reports TLS spoken to a plain-HTTP port as STORAGE_TLS', async () => {
     const bucket = await moto.createBucket();
-    const report = await verifyDestination(configFor(moto, bucket, { endpoint: moto.endpoint.replace('http://', 'https://') }), { timeoutMs: 5_000 });
+    const report = await verifyDestination(
+      configFor(moto, bucket, { endpoint: moto.endpoint.replace('http://', 'https://') }),
+      { timeoutMs: 5_000 },
+    );
     expect(report.error?.code).toBe('STORAGE_TLS');
   });
 
   it('reports a bad endpoint as INVALID_ENDPOINT without connecting', async () => {
-    const report = await verifyDestination({ provider: 'other', endpoint: 'ftp://example.test/x', bucket: 'some-bucket', accessKeyId: 'a', secretAccessKey: 'b' });
+    const report = await verifyDestination({
+      provider: 'other',
+      endpoint: 'ftp://example.test/x',
+      bucket: 'some-bucket',
+      accessKeyId: 'a',
+      secretAccessKey: 'b',
+    });
     expect(report.ok).toBe(false);
     expect(report.error?.code).toBe('INVALID_ENDPOINT');
     expect(report.error?.field).toBe('endpoint');
@@ -181,10 +227,21 @@ describe('verifyDestination against endpoints that fail', () => {
     const aws = await startScriptedEndpoint(() => ({
       status: 400,
       headers: { 'x-amz-bucket-region': 'eu-west-1' },
-      body: s3ErrorXml('AuthorizationHeaderMalformed', "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'", { Region: 'eu-west-1' }),
+      body: s3ErrorXml(
+        'AuthorizationHeaderMalformed',
+        "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'",
+        { Region: 'eu-west-1' },
+      ),
     }));
     try {
-      const report = await verifyDestination({ provider: 'other', endpoint: aws.endpoint, region: 'us-east-1', bucket: 'eu-bucket', accessKeyId: 'a', secretAccessKey: 'b' });
+      const report = await verifyDestination({
+        provider: 'other',
+        endpoint: aws.endpoint,
+        region: 'us-east-1',
+        bucket: 'eu-bucket',
+        accessKeyId: 'a',
+        secretAccessKey: 'b',
+      });
       expect(report.error?.code).toBe('WRONG_REGION');
       expect(report.error?.message).toBe('Verification failed: WrongRegion (the bucket is in eu-west-1)');
       expect(report.error?.details).toEqual({ region: 'eu-west-1' });
@@ -197,10 +254,20 @@ describe('verifyDestination against endpoints that fail', () => {
     const aws = await startScriptedEndpoint(() => ({
       status: 301,
       headers: { 'x-amz-bucket-region': 'ap-southeast-2' },
-      body: s3ErrorXml('PermanentRedirect', 'The bucket you are attempting to access must be addressed using the specified endpoint.', { Endpoint: 's3.ap-southeast-2.amazonaws.com' }),
+      body: s3ErrorXml(
+        'PermanentRedirect',
+        'The bucket you are attempting to access must be addressed using the specified endpoint.',
+        { Endpoint: 's3.ap-southeast-2.amazonaws.com' },
+      ),
     }));
     try {
-      const report = await verifyDestination({ provider: 'other', endpoint: aws.endpoint, bucket: 'syd-bucket', accessKeyId: 'a', secretAccessKey: 'b' });
+      const report = await verifyDestination({
+        provider: 'other',
+        endpoint: aws.endpoint,
+        bucket: 'syd-bucket',
+        accessKeyId: 'a',
+        secretAccessKey: 'b',
+      });
       expect(report.error?.code).toBe('WRONG_REGION');
       expect(report.error?.details).toEqual({ region: 'ap-southeast-2' });
     } finally {
@@ -209,9 +276,19 @@ describe('verifyDestination against endpoints that fail', () => {
   });
 
   it('reports a bucket with ACLs disabled as INVALID_ACL when an ACL is configured', async () => {
-    const aws = await startScriptedEndpoint(() => ({ status: 400, body: s3ErrorXml('AccessControlListNotSupported', 'The bucket does not allow ACLs') }));
+    const aws = await startScriptedEndpoint(() => ({
+      status: 400,
+      body: s3ErrorXml('AccessControlListNotSupported', 'The bucket does not allow ACLs'),
+    }));
     try {
-      const report = await verifyDestination({ provider: 'other', endpoint: aws.endpoint, bucket: 'no-acls', accessKeyId: 'a', secretAccessKey: 'b', acl: 'public-read' });
+      const report = await verifyDestination({
+        provider: 'other',
+        endpoint: aws.endpoint,
+        bucket: 'no-acls',
+        accessKeyId: 'a',
+        secretAccessKey: 'b',
+        acl: 'public-read',
+      });
       expect(report.error?.code).toBe('INVALID_ACL');
       expect(aws.requests[0]?.headers['x-amz-acl']).toBe('public-read');
     } finally {
@@ -220,15 +297,28 @@ describe('verifyDestination against endpoints that fail', () => {
   });
 
   it('sends no ACL, storage class or SSE header unless configured', async () => {
-    const aws = await startScriptedEndpoint(() => ({ status: 403, body: s3ErrorXml('AccessDenied', 'Access Denied') }));
+    const aws = await startScriptedEndpoint(() => ({
+      status: 403,
+      body: s3ErrorXml('AccessDenied', 'Access Denied'),
+    }));
     try {
-      await verifyDestination({ provider: 'other', endpoint: aws.endpoint, bucket: 'plain', accessKeyId: 'a', secretAccessKey: 'b' });
+      await verifyDestination({
+        provider: 'other',
+        endpoint: aws.endpoint,
+        bucket: 'plain',
+        accessKeyId: 'a',
+        secretAccessKey: 'b',
+      });
       const headers = aws.requests[0]?.headers ?? {};
       expect(headers['x-amz-acl']).toBeUndefined();
       expect(headers['x-amz-storage-class']).toBeUndefined();
       expect(headers['x-amz-server-side-encryption']).toBeUndefined();
       // Non-AWS endpoints get no default CRC32 checksum (it breaks R2, B2, GCS, Wasabi).
-      expect(Object.keys(headers).filter((h) => h.startsWith('x-amz-checksum') || h === 'x-amz-sdk-checksum-algorithm')).toEqual([]);
+      expect(
+        Object.keys(headers).filter(
+          (h) => h.startsWith('x-amz-checksum') || h === 'x-amz-sdk-checksum-algorithm',
+        ),
+      ).toEqual([]);
     } finally {
       await aws.close();
     }
@@ -240,7 +330,16 @@ describe('verifyDestination against endpoints that fail', () => {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 200);
       await expect(
-        verifyDestination({ provider: 'other', endpoint: silent.endpoint, bucket: 'silent-bucket', accessKeyId: 'a', secretAccessKey: 'b' }, { signal: controller.signal }),
+        verifyDestination(
+          {
+            provider: 'other',
+            endpoint: silent.endpoint,
+            bucket: 'silent-bucket',
+            accessKeyId: 'a',
+            secretAccessKey: 'b',
+          },
+          { signal: controller.signal },
+        ),
       ).rejects.toMatchObject({ name: 'AbortError' });
     } finally {
       await silent.close();

@@ -47,7 +47,9 @@ export interface ScriptedAnswer {
 }
 
 /** Answers every request with `answer(req)` after reading its body. */
-export async function startScriptedEndpoint(answer: (req: http.IncomingMessage) => ScriptedAnswer): Promise<TestEndpoint> {
+export async function startScriptedEndpoint(
+  answer: (req: http.IncomingMessage) => ScriptedAnswer,
+): Promise<TestEndpoint> {
   const requests: TestEndpoint['requests'] = [];
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
@@ -55,7 +57,11 @@ export async function startScriptedEndpoint(answer: (req: http.IncomingMessage) 
     req.on('end', () => {
       const out = answer(req);
       const body = req.method === 'HEAD' ? '' : (out.body ?? '');
-      res.writeHead(out.status, { 'content-type': 'application/xml', ...out.headers, 'content-length': String(Buffer.byteLength(out.body ?? '')) });
+      res.writeHead(out.status, {
+        'content-type': 'application/xml',
+        ...out.headers,
+        'content-length': String(Buffer.byteLength(out.body ?? '')),
+      });
       res.end(body);
     });
   });
@@ -81,7 +87,10 @@ export function s3ErrorXml(code: string, message: string, extra: Record<string, 
  * A reverse proxy to a real S3 server that refuses what `deny(req)` matches with a 403 AccessDenied,
  * e.g. CopyObject or HEAD, to act like a key whose policy lacks those permissions.
  */
-export async function startDenyingProxy(target: string, deny: (req: http.IncomingMessage) => boolean): Promise<TestEndpoint> {
+export async function startDenyingProxy(
+  target: string,
+  deny: (req: http.IncomingMessage) => boolean,
+): Promise<TestEndpoint> {
   const requests: TestEndpoint['requests'] = [];
   const upstream = new URL(target);
   const agent = new http.Agent({ keepAlive: false });
@@ -91,13 +100,23 @@ export async function startDenyingProxy(target: string, deny: (req: http.Incomin
       req.resume();
       req.on('end', () => {
         const body = req.method === 'HEAD' ? '' : s3ErrorXml('AccessDenied', 'Access Denied');
-        res.writeHead(403, { 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)) });
+        res.writeHead(403, {
+          'content-type': 'application/xml',
+          'content-length': String(Buffer.byteLength(body)),
+        });
         res.end(body);
       });
       return;
     }
     const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

@@ -82,18 +82,32 @@ describe.each(servers)('S3ObjectStore on $name (real server)', ({ name, start })
       signal: new AbortController().signal,
       onProgress: (bytes) => progress.push(bytes),
     });
-    expect(stored).toMatchObject({ key: 'small/hello.txt', sizeBytes: data.length, sha256: sha256Hex(data), sha256Stored: true });
+    expect(stored).toMatchObject({
+      key: 'small/hello.txt',
+      sizeBytes: data.length,
+      sha256: sha256Hex(data),
+      sha256Stored: true,
+    });
     expect(progress.at(-1)).toBe(data.length);
     const object = await server.getObject(bucket, 'small/hello.txt');
     expect(object.body.equals(data)).toBe(true);
     expect(object.metadata).toMatchObject({ sha256: sha256Hex(data), source: 'test' });
     expect(object.contentDisposition).toBe('attachment; filename="hello.txt"');
     const head = await store.head('small/hello.txt');
-    expect(head).toMatchObject({ sizeBytes: data.length, contentType: 'text/plain', metadata: { sha256: sha256Hex(data) } });
+    expect(head).toMatchObject({
+      sizeBytes: data.length,
+      contentType: 'text/plain',
+      metadata: { sha256: sha256Hex(data) },
+    });
   });
 
   it('stores an empty body', async () => {
-    const stored = await store.put({ key: 'small/empty', body: Readable.from([]), contentType: 'application/octet-stream', signal: new AbortController().signal });
+    const stored = await store.put({
+      key: 'small/empty',
+      body: Readable.from([]),
+      contentType: 'application/octet-stream',
+      signal: new AbortController().signal,
+    });
     expect(stored).toMatchObject({ sizeBytes: 0, sha256: sha256Hex(new Uint8Array()), sha256Stored: true });
   });
 
@@ -107,9 +121,19 @@ describe.each(servers)('S3ObjectStore on $name (real server)', ({ name, start })
     });
     const started = performance.now();
     const failure = await store
-      .put({ key: 'cancel/big.bin', body: body.stream, contentType: 'application/octet-stream', signal: controller.signal })
-      .then(() => undefined, (error: unknown) => error);
-    console.info(`[figures] cancel at 18 MiB on ${name}: settled after ${Math.round(performance.now() - started)} ms`);
+      .put({
+        key: 'cancel/big.bin',
+        body: body.stream,
+        contentType: 'application/octet-stream',
+        signal: controller.signal,
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    console.info(
+      `[figures] cancel at 18 MiB on ${name}: settled after ${Math.round(performance.now() - started)} ms`,
+    );
     expect(isAbortError(failure)).toBe(true);
     expect(body.sent()).toBeLessThan(40 * MiB);
     expect(body.stream.destroyed).toBe(true);
@@ -120,8 +144,17 @@ describe.each(servers)('S3ObjectStore on $name (real server)', ({ name, start })
   it('a source shorter than its Content-Length fails with SOURCE_TRUNCATED and stores nothing', async () => {
     const body = randomBody(9 * MiB);
     const failure = await store
-      .put({ key: 'short/file.bin', body: body.stream, contentType: 'application/octet-stream', contentLength: 10 * MiB, signal: new AbortController().signal })
-      .then(() => undefined, (error: unknown) => error);
+      .put({
+        key: 'short/file.bin',
+        body: body.stream,
+        contentType: 'application/octet-stream',
+        contentLength: 10 * MiB,
+        signal: new AbortController().signal,
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(failure).toBeInstanceOf(AppError);
     expect((failure as AppError).code).toBe('SOURCE_TRUNCATED');
     expect(await server.listObjects(bucket, 'short/')).toEqual([]);
@@ -133,24 +166,55 @@ describe.each(servers)('S3ObjectStore on $name (real server)', ({ name, start })
     const stream = new Readable({ read() {} });
     stream.push(Buffer.alloc(1024));
     setTimeout(() => stream.destroy(boom), 20);
-    await expect(store.put({ key: 'broken/source.bin', body: stream, contentType: 'application/octet-stream', signal: new AbortController().signal })).rejects.toBe(boom);
+    await expect(
+      store.put({
+        key: 'broken/source.bin',
+        body: stream,
+        contentType: 'application/octet-stream',
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toBe(boom);
     expect(await server.listObjects(bucket, 'broken/')).toEqual([]);
   });
 
   it('conditional create refuses an existing key and keeps the first object', async () => {
     const first = Buffer.from('first');
-    await store.put({ key: 'cond/one.txt', body: Readable.from([first]), contentType: 'text/plain', ifNoneMatch: true, signal: new AbortController().signal });
+    await store.put({
+      key: 'cond/one.txt',
+      body: Readable.from([first]),
+      contentType: 'text/plain',
+      ifNoneMatch: true,
+      signal: new AbortController().signal,
+    });
     const failure = await store
-      .put({ key: 'cond/one.txt', body: Readable.from([Buffer.from('second')]), contentType: 'text/plain', ifNoneMatch: true, signal: new AbortController().signal })
-      .then(() => undefined, (error: unknown) => error);
+      .put({
+        key: 'cond/one.txt',
+        body: Readable.from([Buffer.from('second')]),
+        contentType: 'text/plain',
+        ifNoneMatch: true,
+        signal: new AbortController().signal,
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect((failure as AppError).code).toBe('OBJECT_EXISTS');
     expect((await server.getObject(bucket, 'cond/one.txt')).body.toString()).toBe('first');
   });
 
   it('presigned GET downloads identical bytes with an RFC 5987 Content-Disposition', async () => {
     const data = Buffer.from('presigned bytes ✓\n');
-    await store.put({ key: 'presign/clip.txt', body: Readable.from([data]), contentType: 'text/plain', signal: new AbortController().signal });
-    const url = await store.presignGet('presign/clip.txt', { expiresInSeconds: 600, fileName: 'Vidéo – été 🎬.txt', contentType: 'text/plain' });
+    await store.put({
+      key: 'presign/clip.txt',
+      body: Readable.from([data]),
+      contentType: 'text/plain',
+      signal: new AbortController().signal,
+    });
+    const url = await store.presignGet('presign/clip.txt', {
+      expiresInSeconds: 600,
+      fileName: 'Vidéo – été 🎬.txt',
+      contentType: 'text/plain',
+    });
     expect(new URL(url).host).toBe(new URL(server.endpoint).host);
     expect(url).toContain('X-Amz-Expires=600');
     const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
@@ -164,12 +228,20 @@ describe.each(servers)('S3ObjectStore on $name (real server)', ({ name, start })
 
   it('presigns with the public endpoint host when one is set', async () => {
     const publicStore = new S3ObjectStore({
-      destination: resolveS3Destination(config({ publicEndpoint: server.endpoint.replace('127.0.0.1', 'localhost') })),
+      destination: resolveS3Destination(
+        config({ publicEndpoint: server.endpoint.replace('127.0.0.1', 'localhost') }),
+      ),
     });
     try {
-      const url = await publicStore.presignGet('presign/clip.txt', { expiresInSeconds: 60, fileName: 'clip.txt' });
+      const url = await publicStore.presignGet('presign/clip.txt', {
+        expiresInSeconds: 60,
+        fileName: 'clip.txt',
+      });
       expect(new URL(url).hostname).toBe('localhost');
-      const response = await fetch(url.replace('//localhost:', '//127.0.0.1:'), { headers: { host: new URL(url).host }, signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(url.replace('//localhost:', '//127.0.0.1:'), {
+        headers: { host: new URL(url).host },
+        signal: AbortSignal.timeout(10_000),
+      });
       expect(response.status).toBe(200);
       await response.arrayBuffer();
     } finally {
@@ -178,12 +250,19 @@ describe.each(servers)('S3ObjectStore on $name (real server)', ({ name, start })
   });
 
   it('refuses a presign longer than 7 days', async () => {
-    await expect(store.presignGet('presign/clip.txt', { expiresInSeconds: 604_801, fileName: 'x' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(
+      store.presignGet('presign/clip.txt', { expiresInSeconds: 604_801, fileName: 'x' }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   it('head answers undefined for a missing key; delete removes and tolerates missing keys', async () => {
     expect(await store.head('nope/missing.txt')).toBeUndefined();
-    await store.put({ key: 'del/x.txt', body: Readable.from([Buffer.from('x')]), contentType: 'text/plain', signal: new AbortController().signal });
+    await store.put({
+      key: 'del/x.txt',
+      body: Readable.from([Buffer.from('x')]),
+      contentType: 'text/plain',
+      signal: new AbortController().signal,
+    });
     await store.delete('del/x.txt');
     expect(await store.head('del/x.txt')).toBeUndefined();
     await store.delete('del/x.txt');
@@ -191,7 +270,12 @@ describe.each(servers)('S3ObjectStore on $name (real server)', ({ name, start })
 
   it('refuses keys that break the key rules before sending anything', async () => {
     await expect(
-      store.put({ key: 'a/../b.txt', body: Readable.from([Buffer.from('x')]), contentType: 'text/plain', signal: new AbortController().signal }),
+      store.put({
+        key: 'a/../b.txt',
+        body: Readable.from([Buffer.from('x')]),
+        contentType: 'text/plain',
+        signal: new AbortController().signal,
+      }),
     ).rejects.toMatchObject({ code: 'INVALID_KEY' });
   });
 });

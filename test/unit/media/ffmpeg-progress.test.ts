@@ -31,7 +31,9 @@ describe('ffmpeg progress parser (pure)', () => {
   });
 
   it('works without a known total', () => {
-    expect(run(undefined, 'out_time=00:01:02.500000\nprogress=continue')).toEqual([{ processedSeconds: 62.5 }]);
+    expect(run(undefined, 'out_time=00:01:02.500000\nprogress=continue')).toEqual([
+      { processedSeconds: 62.5 },
+    ]);
   });
 
   it('parses clocks', () => {

@@ -33,6 +33,9 @@ describe('container mapping (pure)', () => {
     ['dash', undefined, ['h264'], ['aac'], 'mpd', 'application/dash+xml'],
     ['something_new', undefined, ['h264'], [], 'bin', 'application/octet-stream'],
   ])('%s %s %j %j → %s', (formatName, majorBrand, videoCodecs, audioCodecs, ext, contentType) => {
-    expect(resolveContainer({ formatName, majorBrand, videoCodecs, audioCodecs })).toEqual({ ext, contentType });
+    expect(resolveContainer({ formatName, majorBrand, videoCodecs, audioCodecs })).toEqual({
+      ext,
+      contentType,
+    });
   });
 });

@@ -23,7 +23,13 @@ function probeOf(formatName: string, streams: MediaStream[], majorBrand?: string
     }),
   };
 }
-const v = (codec: string, height = 1080): MediaStream => ({ index: 0, type: 'video', codec, height, width: (height * 16) / 9 });
+const v = (codec: string, height = 1080): MediaStream => ({
+  index: 0,
+  type: 'video',
+  codec,
+  height,
+  width: (height * 16) / 9,
+});
 const a = (codec: string): MediaStream => ({ index: 1, type: 'audio', codec });
 
 const MP4_1080 = probeOf('mov,mp4,m4a,3gp,3g2,mj2', [v('h264'), a('aac')], 'isom');
@@ -46,11 +52,15 @@ describe('output planning (pure)', () => {
   it('delivers the source unchanged by default, typed by its real container', () => {
     const p = plan(MP4_1080);
     expect(p.steps).toEqual([]);
-    expect(p.artifacts).toEqual([{ role: 'file', path: '/w/media.src', ext: 'mp4', contentType: 'video/mp4' }]);
+    expect(p.artifacts).toEqual([
+      { role: 'file', path: '/w/media.src', ext: 'mp4', contentType: 'video/mp4' },
+    ]);
   });
 
   it('does nothing for video in the container it already has, under the cap', () => {
-    expect(plan(MP4_1080, { format: { kind: 'video', quality: '1080p', container: 'mp4' } }).steps).toEqual([]);
+    expect(plan(MP4_1080, { format: { kind: 'video', quality: '1080p', container: 'mp4' } }).steps).toEqual(
+      [],
+    );
   });
 
   it('transcodes down when the source is above the quality cap', () => {
@@ -58,7 +68,13 @@ describe('output planning (pure)', () => {
     expect(p.steps).toEqual([
       { op: 'transcode', input: '/w/media.src', output: '/w/file.mp4', maxHeight: 720, container: 'mp4' },
     ]);
-    expect(p.artifacts[0]).toMatchObject({ role: 'file', path: '/w/file.mp4', ext: 'mp4', contentType: 'video/mp4', step: 0 });
+    expect(p.artifacts[0]).toMatchObject({
+      role: 'file',
+      path: '/w/file.mp4',
+      ext: 'mp4',
+      contentType: 'video/mp4',
+      step: 0,
+    });
   });
 
   it('remuxes when the codecs fit the requested container, transcodes when they do not', () => {
@@ -77,7 +93,10 @@ describe('output planning (pure)', () => {
     ]);
     const mp3 = plan(MP4_1080, { format: { kind: 'audio', container: 'mp3' } });
     expect(mp3.artifacts[0]).toMatchObject({ ext: 'mp3', contentType: 'audio/mpeg' });
-    expect(plan(WEBM_720, { format: { kind: 'audio' } }).artifacts[0]).toMatchObject({ ext: 'opus', contentType: 'audio/ogg' });
+    expect(plan(WEBM_720, { format: { kind: 'audio' } }).artifacts[0]).toMatchObject({
+      ext: 'opus',
+      contentType: 'audio/ogg',
+    });
     expect(plan(MP3, { format: { kind: 'audio' } }).steps).toEqual([]);
   });
 
@@ -117,8 +136,12 @@ describe('output planning (pure)', () => {
 
   it('rejects impossible requests with typed errors', () => {
     expect(thrown(() => plan(MP3, { format: { kind: 'video' } })).code).toBe('NO_MEDIA_FOUND');
-    expect(thrown(() => plan(MP4_1080, { format: { kind: 'video', container: 'mp3' } })).code).toBe('VALIDATION_FAILED');
-    expect(thrown(() => plan(MP4_1080, { format: { kind: 'audio', container: 'wma' } })).code).toBe('VALIDATION_FAILED');
+    expect(thrown(() => plan(MP4_1080, { format: { kind: 'video', container: 'mp3' } })).code).toBe(
+      'VALIDATION_FAILED',
+    );
+    expect(thrown(() => plan(MP4_1080, { format: { kind: 'audio', container: 'wma' } })).code).toBe(
+      'VALIDATION_FAILED',
+    );
     expect(thrown(() => plan(MP3, { outputs: ['thumbnail'] })).code).toBe('NO_MEDIA_FOUND');
     expect(thrown(() => plan(MP4_1080, { maxDurationSeconds: 5 })).code).toBe('MEDIA_TOO_LONG');
   });

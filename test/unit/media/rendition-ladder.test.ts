@@ -28,7 +28,9 @@ describe('rendition selection (pure)', () => {
       { name: 'high', height: 720, videoKbps: 2000, audioKbps: 128 },
     ];
     expect(names(selectRenditions(1080, table))).toEqual(['high', 'low']);
-    expect(() => selectRenditions(1080, [{ name: 'a b', height: 240, videoKbps: 1, audioKbps: 1 }])).toThrow(TypeError);
+    expect(() => selectRenditions(1080, [{ name: 'a b', height: 240, videoKbps: 1, audioKbps: 1 }])).toThrow(
+      TypeError,
+    );
     expect(() => selectRenditions(1080, [])).toThrow(TypeError);
   });
 });

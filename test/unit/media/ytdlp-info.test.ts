@@ -9,10 +9,24 @@ const page = 'http://127.0.0.1:8080/one.html';
 describe('yt-dlp info parsing (pure)', () => {
   it('drops the " (1)" html5 adds to the only video of a page', () => {
     const info = parseYtdlpInfo(
-      { _type: 'video', id: 'one-1', title: 'My Test Clip (1)', extractor: 'html5', webpage_url: page, ext: 'mp4' },
+      {
+        _type: 'video',
+        id: 'one-1',
+        title: 'My Test Clip (1)',
+        extractor: 'html5',
+        webpage_url: page,
+        ext: 'mp4',
+      },
       { playlist: false, requestedUrl: page },
     );
-    expect(info).toEqual({ id: 'one-1', title: 'My Test Clip', extractor: 'html5', webpageUrl: page, isPlaylist: false, ext: 'mp4' });
+    expect(info).toEqual({
+      id: 'one-1',
+      title: 'My Test Clip',
+      extractor: 'html5',
+      webpageUrl: page,
+      isPlaylist: false,
+      ext: 'mp4',
+    });
   });
 
   const three = {
@@ -23,9 +37,27 @@ describe('yt-dlp info parsing (pure)', () => {
     webpage_url: 'http://h/three.html',
     playlist_count: 3,
     entries: [
-      { title: 'Three Clips (1)', url: 'http://h/a.mp4', extractor: 'html5', webpage_url: 'http://h/three.html', id: 'three-1' },
-      { title: 'Three Clips (2)', url: 'http://h/b.mp4', extractor: 'html5', webpage_url: 'http://h/three.html', id: 'three-2' },
-      { title: 'Three Clips (3)', url: 'http://h/c.mp4', extractor: 'html5', webpage_url: 'http://h/three.html', id: 'three-3' },
+      {
+        title: 'Three Clips (1)',
+        url: 'http://h/a.mp4',
+        extractor: 'html5',
+        webpage_url: 'http://h/three.html',
+        id: 'three-1',
+      },
+      {
+        title: 'Three Clips (2)',
+        url: 'http://h/b.mp4',
+        extractor: 'html5',
+        webpage_url: 'http://h/three.html',
+        id: 'three-2',
+      },
+      {
+        title: 'Three Clips (3)',
+        url: 'http://h/c.mp4',
+        extractor: 'html5',
+        webpage_url: 'http://h/three.html',
+        id: 'three-3',
+      },
     ],
   };
 
@@ -61,7 +93,10 @@ describe('yt-dlp info parsing (pure)', () => {
   });
 
   it('keeps a positive duration and falls back to the requested URL', () => {
-    const info = parseYtdlpInfo({ title: 'T', extractor_key: 'Generic', duration: 12.5 }, { playlist: false, requestedUrl: page });
+    const info = parseYtdlpInfo(
+      { title: 'T', extractor_key: 'Generic', duration: 12.5 },
+      { playlist: false, requestedUrl: page },
+    );
     expect(info).toMatchObject({ duration: 12.5, webpageUrl: page, extractor: 'Generic' });
   });
 });

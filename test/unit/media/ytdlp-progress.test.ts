@@ -20,7 +20,12 @@ function expectMonotonic(events: readonly DownloadProgress[]): void {
   }
 }
 
-const hls = (downloaded: number, estimate: number, index: number, status = 'downloading'): RawYtdlpProgress => ({
+const hls = (
+  downloaded: number,
+  estimate: number,
+  index: number,
+  status = 'downloading',
+): RawYtdlpProgress => ({
   status,
   filename: '/tmp/x/media.mp4',
   downloaded_bytes: downloaded,

@@ -31,22 +31,34 @@ function keyError(run: () => unknown): AppError {
 
 describe("buildObjectKey: the Importly seed's four examples", () => {
   it('1. path and filename → videos/2024/my-video.mp4', () => {
-    expect(buildObjectKey({ ...base, path: 'videos/2024', filename: 'my-video' })).toBe('videos/2024/my-video.mp4');
+    expect(buildObjectKey({ ...base, path: 'videos/2024', filename: 'my-video' })).toBe(
+      'videos/2024/my-video.mp4',
+    );
   });
   it('2. path only → videos/2024/<title>.mp4', () => {
-    expect(buildObjectKey({ ...base, path: 'videos/2024' })).toBe('videos/2024/Rick Astley - Never Gonna Give You Up.mp4');
+    expect(buildObjectKey({ ...base, path: 'videos/2024' })).toBe(
+      'videos/2024/Rick Astley - Never Gonna Give You Up.mp4',
+    );
   });
   it('3. filename only → my-video.mp4, in the root or the default prefix', () => {
     expect(buildObjectKey({ ...base, filename: 'my-video' })).toBe('my-video.mp4');
-    expect(buildObjectKey({ ...base, filename: 'my-video', pathPrefix: 'imports' })).toBe('imports/my-video.mp4');
+    expect(buildObjectKey({ ...base, filename: 'my-video', pathPrefix: 'imports' })).toBe(
+      'imports/my-video.mp4',
+    );
   });
   it('4. neither → <title>.mp4, in the root or the default prefix', () => {
     expect(buildObjectKey(base)).toBe('Rick Astley - Never Gonna Give You Up.mp4');
-    expect(buildObjectKey({ ...base, pathPrefix: 'imports/' })).toBe('imports/Rick Astley - Never Gonna Give You Up.mp4');
+    expect(buildObjectKey({ ...base, pathPrefix: 'imports/' })).toBe(
+      'imports/Rick Astley - Never Gonna Give You Up.mp4',
+    );
   });
   it('an explicit path replaces the default prefix (storagePath semantics); "" means the root', () => {
-    expect(buildObjectKey({ ...base, pathPrefix: 'imports', path: 'videos/2024', filename: 'my-video' })).toBe('videos/2024/my-video.mp4');
-    expect(buildObjectKey({ ...base, pathPrefix: 'imports', path: '', filename: 'my-video' })).toBe('my-video.mp4');
+    expect(
+      buildObjectKey({ ...base, pathPrefix: 'imports', path: 'videos/2024', filename: 'my-video' }),
+    ).toBe('videos/2024/my-video.mp4');
+    expect(buildObjectKey({ ...base, pathPrefix: 'imports', path: '', filename: 'my-video' })).toBe(
+      'my-video.mp4',
+    );
   });
   it('does not double an extension the filename already has', () => {
     expect(buildObjectKey({ ...base, filename: 'my-video.MP4' })).toBe('my-video.mp4');
@@ -60,7 +72,9 @@ describe("buildObjectKey: the Importly seed's four examples", () => {
 
 describe("buildObjectKey: Tornado's <folder>/<title>.<ext>", () => {
   it('puts the title in the folder', () => {
-    expect(buildObjectKey({ title: 'episode-1', ext: 'mp4', jobId: 'j', folder: 'my-folder' })).toBe('my-folder/episode-1.mp4');
+    expect(buildObjectKey({ title: 'episode-1', ext: 'mp4', jobId: 'j', folder: 'my-folder' })).toBe(
+      'my-folder/episode-1.mp4',
+    );
   });
   it('without a folder the file is in the root', () => {
     expect(buildObjectKey({ title: 'video-title-1', ext: 'mp4', jobId: 'j' })).toBe('video-title-1.mp4');
@@ -162,7 +176,8 @@ describe('the 1,024-byte limit', () => {
 
 describe('validateObjectKey', () => {
   it('refuses empty, dot and dot-dot segments, controls and non-NFC', () => {
-    for (const bad of ['', '/a', 'a/', 'a//b', 'a/./b', 'a/../b', '..', 'a\u0000', 'Cafe\u0301']) keyError(() => validateObjectKey(bad));
+    for (const bad of ['', '/a', 'a/', 'a//b', 'a/./b', 'a/../b', '..', 'a\u0000', 'Cafe\u0301'])
+      keyError(() => validateObjectKey(bad));
   });
   it('accepts unicode keys', () => {
     expect(validateObjectKey('vidéos/été 2024/🎬 clip.mp4')).toBe('vidéos/été 2024/🎬 clip.mp4');
@@ -200,7 +215,9 @@ describe('contentDisposition', () => {
     );
   });
   it("escapes characters RFC 5987 does not allow raw (' ( ) *)", () => {
-    expect(contentDisposition("it's (1)*.txt")).toBe(`attachment; filename="it's (1)*.txt"; filename*=UTF-8''it%27s%20%281%29%2A.txt`);
+    expect(contentDisposition("it's (1)*.txt")).toBe(
+      `attachment; filename="it's (1)*.txt"; filename*=UTF-8''it%27s%20%281%29%2A.txt`,
+    );
   });
   it('is pure ASCII and has no control characters', () => {
     const value = contentDisposition('a\r\nSet-Cookie: x=1\u0000.txt', 'inline');

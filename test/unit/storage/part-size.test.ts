@@ -47,6 +47,8 @@ describe('choosePartSize', () => {
   });
 
   it('refuses objects over 5 TiB with FILE_TOO_LARGE', () => {
-    expect(() => choosePartSize(S3_MAX_OBJECT_BYTES + 1)).toThrow(expect.objectContaining({ code: 'FILE_TOO_LARGE' }));
+    expect(() => choosePartSize(S3_MAX_OBJECT_BYTES + 1)).toThrow(
+      expect.objectContaining({ code: 'FILE_TOO_LARGE' }),
+    );
   });
 });

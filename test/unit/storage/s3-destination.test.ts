@@ -1,12 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/errors.js';
-import { detectProvider, getProviderPreset, PROVIDER_NAMES, PROVIDER_PRESETS } from '../../../src/storage/s3/provider-presets.js';
-import { normaliseEndpoint, resolveS3Destination, type S3DestinationConfig } from '../../../src/storage/s3/s3-destination.js';
+import {
+  detectProvider,
+  getProviderPreset,
+  PROVIDER_NAMES,
+  PROVIDER_PRESETS,
+} from '../../../src/storage/s3/provider-presets.js';
+import {
+  normaliseEndpoint,
+  resolveS3Destination,
+  type S3DestinationConfig,
+} from '../../../src/storage/s3/s3-destination.js';
 
 // Pure logic: presets and destination resolution, no I/O.
 
 const creds = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' };
-const resolve = (config: Partial<S3DestinationConfig>) => resolveS3Destination({ bucket: 'my-bucket', ...creds, ...config });
+const resolve = (config: Partial<S3DestinationConfig>) =>
+  resolveS3Destination({ bucket: 'my-bucket', ...creds, ...config });
 
 function codeOf(run: () => unknown): { code: string; field: string | undefined } {
   try {
@@ -20,7 +30,16 @@ function codeOf(run: () => unknown): { code: string; field: string | undefined }
 
 describe('provider presets', () => {
   it('has a preset for every provider named in the API', () => {
-    expect([...PROVIDER_NAMES].sort()).toEqual(['aws', 'b2', 'gcs', 'minio', 'other', 'r2', 'spaces', 'wasabi']);
+    expect([...PROVIDER_NAMES].sort()).toEqual([
+      'aws',
+      'b2',
+      'gcs',
+      'minio',
+      'other',
+      'r2',
+      'spaces',
+      'wasabi',
+    ]);
     for (const name of PROVIDER_NAMES) expect(PROVIDER_PRESETS[name].name).toBe(name);
   });
 
@@ -50,12 +69,23 @@ describe('provider presets', () => {
   });
 
   it('lets every preset value be overridden per destination', () => {
-    const preset = getProviderPreset('minio', { checksumMode: 'WHEN_SUPPORTED', storageClasses: ['STANDARD', 'COLD'], forcePathStyle: false });
+    const preset = getProviderPreset('minio', {
+      checksumMode: 'WHEN_SUPPORTED',
+      storageClasses: ['STANDARD', 'COLD'],
+      forcePathStyle: false,
+    });
     expect(preset).toMatchObject({ checksumMode: 'WHEN_SUPPORTED', forcePathStyle: false });
-    const dest = resolve({ provider: 'minio', endpoint: 'minio.local:9000', storageClass: 'cold', presetOverrides: { storageClasses: ['COLD'], checksumMode: 'WHEN_SUPPORTED' } });
+    const dest = resolve({
+      provider: 'minio',
+      endpoint: 'minio.local:9000',
+      storageClass: 'cold',
+      presetOverrides: { storageClasses: ['COLD'], checksumMode: 'WHEN_SUPPORTED' },
+    });
     expect(dest).toMatchObject({ storageClass: 'COLD', checksumMode: 'WHEN_SUPPORTED' });
     expect(resolve({ provider: 'aws', forcePathStyle: true }).forcePathStyle).toBe(true);
-    expect(resolve({ provider: 'aws', endpoint: 'https://s3-proxy.internal' }).endpoint).toBe('https://s3-proxy.internal');
+    expect(resolve({ provider: 'aws', endpoint: 'https://s3-proxy.internal' }).endpoint).toBe(
+      'https://s3-proxy.internal',
+    );
   });
 
   it('detects the provider from the endpoint host when none is named', () => {
@@ -72,48 +102,103 @@ describe('provider presets', () => {
 
 describe('resolveS3Destination', () => {
   it("resolves the Tornado seed's AWS body (region read from the endpoint when absent)", () => {
-    const dest = resolveS3Destination({ endpoint: 'https://s3.us-west-2.amazonaws.com', bucket: 'my-tornado-bucket', ...creds });
-    expect(dest).toMatchObject({ provider: 'aws', region: 'us-west-2', endpoint: 'https://s3.us-west-2.amazonaws.com', checksumMode: 'WHEN_SUPPORTED' });
+    const dest = resolveS3Destination({
+      endpoint: 'https://s3.us-west-2.amazonaws.com',
+      bucket: 'my-tornado-bucket',
+      ...creds,
+    });
+    expect(dest).toMatchObject({
+      provider: 'aws',
+      region: 'us-west-2',
+      endpoint: 'https://s3.us-west-2.amazonaws.com',
+      checksumMode: 'WHEN_SUPPORTED',
+    });
   });
 
   it("resolves the seeds' R2, Spaces and B2 bodies", () => {
-    expect(resolveS3Destination({ endpoint: 'https://acc.r2.cloudflarestorage.com', region: 'auto', bucket: 'my-downloads', ...creds })).toMatchObject({
+    expect(
+      resolveS3Destination({
+        endpoint: 'https://acc.r2.cloudflarestorage.com',
+        region: 'auto',
+        bucket: 'my-downloads',
+        ...creds,
+      }),
+    ).toMatchObject({
       provider: 'r2',
       region: 'auto',
       forcePathStyle: true,
       checksumMode: 'WHEN_REQUIRED',
     });
-    expect(resolveS3Destination({ endpoint: 'https://sgp1.digitaloceanspaces.com', bucket: 'space-one', ...creds }).region).toBe('sgp1');
-    expect(resolveS3Destination({ endpoint: 'https://s3.eu-central-003.backblazeb2.com', bucket: 'b2-bucket', ...creds }).region).toBe('eu-central-003');
+    expect(
+      resolveS3Destination({ endpoint: 'https://sgp1.digitaloceanspaces.com', bucket: 'space-one', ...creds })
+        .region,
+    ).toBe('sgp1');
+    expect(
+      resolveS3Destination({
+        endpoint: 'https://s3.eu-central-003.backblazeb2.com',
+        bucket: 'b2-bucket',
+        ...creds,
+      }).region,
+    ).toBe('eu-central-003');
   });
 
   it('defaults to AWS us-east-1 with no endpoint and no region', () => {
-    expect(resolve({})).toMatchObject({ provider: 'aws', region: 'us-east-1', endpoint: 'https://s3.us-east-1.amazonaws.com' });
+    expect(resolve({})).toMatchObject({
+      provider: 'aws',
+      region: 'us-east-1',
+      endpoint: 'https://s3.us-east-1.amazonaws.com',
+    });
   });
 
   it('turns a bare host into https, or http with useTls false (Qencode use_tls: 0)', () => {
     expect(resolve({ endpoint: 'minio.example.com:9000' }).endpoint).toBe('https://minio.example.com:9000');
-    expect(resolve({ endpoint: 'minio.example.com:9000', useTls: false }).endpoint).toBe('http://minio.example.com:9000');
+    expect(resolve({ endpoint: 'minio.example.com:9000', useTls: false }).endpoint).toBe(
+      'http://minio.example.com:9000',
+    );
     expect(resolve({ endpoint: 'http://127.0.0.1:9000/' }).endpoint).toBe('http://127.0.0.1:9000');
   });
 
   it('refuses bad endpoints with INVALID_ENDPOINT', () => {
-    for (const endpoint of ['ftp://host', 'http://', 'https://user:pass@host', 'https://host/?x=1', 'https://exa mple.com']) {
+    for (const endpoint of [
+      'ftp://host',
+      'http://',
+      'https://user:pass@host',
+      'https://host/?x=1',
+      'https://exa mple.com',
+    ]) {
       expect(codeOf(() => resolve({ endpoint }))).toEqual({ code: 'INVALID_ENDPOINT', field: 'endpoint' });
     }
-    expect(codeOf(() => resolve({ provider: 'minio' }))).toEqual({ code: 'INVALID_ENDPOINT', field: 'endpoint' });
-    expect(codeOf(() => resolve({ provider: 'r2' }))).toEqual({ code: 'INVALID_ENDPOINT', field: 'accountId' });
+    expect(codeOf(() => resolve({ provider: 'minio' }))).toEqual({
+      code: 'INVALID_ENDPOINT',
+      field: 'endpoint',
+    });
+    expect(codeOf(() => resolve({ provider: 'r2' }))).toEqual({
+      code: 'INVALID_ENDPOINT',
+      field: 'accountId',
+    });
     expect(normaliseEndpoint('HTTPS://Host.Example.com:443/')).toBe('https://host.example.com');
   });
 
   it('checks storage classes against the provider', () => {
-    expect(resolve({ provider: 'aws', storageClass: 'intelligent_tiering' }).storageClass).toBe('INTELLIGENT_TIERING');
-    expect(codeOf(() => resolve({ provider: 'b2', region: 'us-west-004', storageClass: 'GLACIER' }))).toEqual({ code: 'INVALID_STORAGE_CLASS', field: 'storageClass' });
-    expect(codeOf(() => resolve({ provider: 'aws', storageClass: 'NEARLINE' })).code).toBe('INVALID_STORAGE_CLASS');
+    expect(resolve({ provider: 'aws', storageClass: 'intelligent_tiering' }).storageClass).toBe(
+      'INTELLIGENT_TIERING',
+    );
+    expect(codeOf(() => resolve({ provider: 'b2', region: 'us-west-004', storageClass: 'GLACIER' }))).toEqual(
+      { code: 'INVALID_STORAGE_CLASS', field: 'storageClass' },
+    );
+    expect(codeOf(() => resolve({ provider: 'aws', storageClass: 'NEARLINE' })).code).toBe(
+      'INVALID_STORAGE_CLASS',
+    );
     expect(resolve({ provider: 'gcs', storageClass: 'NEARLINE' }).storageClass).toBe('NEARLINE');
     // `other` passes any well-formed name through (Qencode's REDUCED_REDUNDANCY on its own S3).
-    expect(resolve({ provider: 'other', endpoint: 'https://s3.example', storageClass: 'REDUCED_REDUNDANCY' }).storageClass).toBe('REDUCED_REDUNDANCY');
-    expect(codeOf(() => resolve({ provider: 'other', endpoint: 'https://s3.example', storageClass: 'bad class!' })).code).toBe('INVALID_STORAGE_CLASS');
+    expect(
+      resolve({ provider: 'other', endpoint: 'https://s3.example', storageClass: 'REDUCED_REDUNDANCY' })
+        .storageClass,
+    ).toBe('REDUCED_REDUNDANCY');
+    expect(
+      codeOf(() => resolve({ provider: 'other', endpoint: 'https://s3.example', storageClass: 'bad class!' }))
+        .code,
+    ).toBe('INVALID_STORAGE_CLASS');
   });
 
   it('the hint lists the accepted classes', () => {
@@ -127,7 +212,10 @@ describe('resolveS3Destination', () => {
   it('checks ACLs against the provider; bucket-default sends none', () => {
     expect(resolve({ provider: 'aws', acl: 'public-read' }).acl).toBe('public-read');
     expect(resolve({ provider: 'aws', acl: 'bucket-default' }).acl).toBeUndefined();
-    expect(codeOf(() => resolve({ provider: 'r2', accountId: 'a', acl: 'public-read' }))).toEqual({ code: 'INVALID_ACL', field: 'acl' });
+    expect(codeOf(() => resolve({ provider: 'r2', accountId: 'a', acl: 'public-read' }))).toEqual({
+      code: 'INVALID_ACL',
+      field: 'acl',
+    });
   });
 
   it('sends nothing optional unless asked', () => {
@@ -135,14 +223,30 @@ describe('resolveS3Destination', () => {
     expect(dest.acl).toBeUndefined();
     expect(dest.storageClass).toBeUndefined();
     expect(dest.serverSideEncryption).toBeUndefined();
-    expect(Object.keys(dest).sort()).toEqual(['bucket', 'checksumMode', 'credentials', 'endpoint', 'forcePathStyle', 'pathPrefix', 'presignExpiresIn', 'provider', 'region']);
+    expect(Object.keys(dest).sort()).toEqual([
+      'bucket',
+      'checksumMode',
+      'credentials',
+      'endpoint',
+      'forcePathStyle',
+      'pathPrefix',
+      'presignExpiresIn',
+      'provider',
+      'region',
+    ]);
   });
 
   it('validates the path prefix, presign expiry, bucket and keys', () => {
     expect(resolve({ pathPrefix: '/imports/2024/' }).pathPrefix).toBe('imports/2024');
-    expect(codeOf(() => resolve({ pathPrefix: 'a/../b' }))).toEqual({ code: 'INVALID_KEY', field: 'pathPrefix' });
+    expect(codeOf(() => resolve({ pathPrefix: 'a/../b' }))).toEqual({
+      code: 'INVALID_KEY',
+      field: 'pathPrefix',
+    });
     expect(resolve({}).presignExpiresIn).toBe(86_400);
-    expect(codeOf(() => resolve({ presignExpiresIn: 604_801 }))).toEqual({ code: 'VALIDATION_FAILED', field: 'presignExpiresIn' });
+    expect(codeOf(() => resolve({ presignExpiresIn: 604_801 }))).toEqual({
+      code: 'VALIDATION_FAILED',
+      field: 'presignExpiresIn',
+    });
     expect(codeOf(() => resolve({ bucket: 'x' })).field).toBe('bucket');
     expect(codeOf(() => resolve({ accessKeyId: ' ' })).field).toBe('accessKeyId');
   });

@@ -3,6 +3,8 @@ import { AppError } from '../../../core/errors.js';
 import { DEFAULT_PRESIGN_SECONDS, type ImportRequest } from '../../../jobs/import-request.js';
 import type { FileRole } from '../../../jobs/job-types.js';
 import type { AppServices } from '../../app-services.js';
+import { parseQencodeDestination } from '../../../storage/s3/qencode-destination.js';
+import type { S3DestinationConfig } from '../../../storage/s3/s3-destination.js';
 import { requireAuth } from '../../auth.js';
 import {
   CreateImportBody,
@@ -94,17 +96,24 @@ export async function toImportRequest(services: AppServices, userId: string, bod
   if (body.presignExpiresIn !== undefined && body.presignExpiresIn > 604_800) {
     throw new AppError('VALIDATION_FAILED', { field: 'presignExpiresIn', message: 'presignExpiresIn is at most 604800 (7 days)' });
   }
+  const target = destinationTarget(body.destination);
+  const path = body.path ?? target.path;
+  const filename = body.filename ?? target.filename;
   return {
     url: body.url,
-    destination: await services.imports.resolveDestinationRef(userId, body.destination),
+    destination: await services.imports.resolveDestinationRef(userId, target.ref, {
+      bucket: body.bucket,
+      storageClass: body.storageClass,
+      acl: body.acl,
+    }),
     outputs: (body.outputs ?? ['file']) as FileRole[],
     playlist: body.playlist ?? false,
     ifExists: (body.ifExists ?? 'overwrite') as ImportRequest['ifExists'],
     presignExpiresIn: body.presignExpiresIn ?? DEFAULT_PRESIGN_SECONDS,
     keyStyle: 'native',
     ...(body.bucket === undefined ? {} : { bucket: body.bucket }),
-    ...(body.path === undefined ? {} : { path: body.path }),
-    ...(body.filename === undefined ? {} : { filename: body.filename }),
+    ...(path === undefined ? {} : { path }),
+    ...(filename === undefined ? {} : { filename }),
     ...(body.storageClass === undefined ? {} : { storageClass: body.storageClass }),
     ...(body.acl === undefined ? {} : { acl: body.acl }),
     ...(format === undefined
@@ -127,4 +136,26 @@ export async function toImportRequest(services: AppServices, userId: string, bod
         }),
     ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
   };
+}
+
+/**
+ * The request's `destination`: a saved name, "managed", a native inline object, or a Qencode
+ * object (`url: s3://endpoint/bucket/path`), whose path names the folder — or, when it ends in a
+ * file name, the folder and the file.
+ */
+export function destinationTarget(destination: CreateImportBody['destination']): {
+  ref: string | S3DestinationConfig | undefined;
+  path?: string;
+  filename?: string;
+} {
+  if (destination === undefined || typeof destination === 'string') return { ref: destination };
+  if ('url' in destination) {
+    const parsed = parseQencodeDestination(destination);
+    return {
+      ref: { ...parsed.config, pathPrefix: undefined },
+      path: parsed.folder,
+      ...(parsed.file === undefined ? {} : { filename: parsed.file.stem }),
+    };
+  }
+  return { ref: destination };
 }

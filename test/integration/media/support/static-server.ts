@@ -44,7 +44,10 @@ export async function startStaticServer(
         return;
       }
       const slow = path.startsWith('/slow/');
-      const file = join(root, normalize(slow ? path.slice('/slow'.length) : path).replace(/^(\.\.[/\\])+/, ''));
+      const file = join(
+        root,
+        normalize(slow ? path.slice('/slow'.length) : path).replace(/^(\.\.[/\\])+/, ''),
+      );
       try {
         const info = await stat(file);
         if (!info.isFile()) throw new Error('not a file');

@@ -25,15 +25,43 @@ export async function startYtdlpSite(options: { hls?: boolean; dash?: boolean } 
   if (options.hls === true) {
     await mkdir(join(dir, 'hls'));
     jobs.push(
-      ffmpegRaw(['-i', clip, '-c', 'copy', '-f', 'hls', '-hls_time', '0.5', '-hls_playlist_type', 'vod',
-        '-hls_segment_filename', join(dir, 'hls', 'seg_%03d.ts'), join(dir, 'hls', 'index.m3u8')]),
+      ffmpegRaw([
+        '-i',
+        clip,
+        '-c',
+        'copy',
+        '-f',
+        'hls',
+        '-hls_time',
+        '0.5',
+        '-hls_playlist_type',
+        'vod',
+        '-hls_segment_filename',
+        join(dir, 'hls', 'seg_%03d.ts'),
+        join(dir, 'hls', 'index.m3u8'),
+      ]),
     );
   }
   if (options.dash === true) {
     await mkdir(join(dir, 'dash'));
     jobs.push(
-      ffmpegRaw(['-i', clip, '-map', '0:v', '-map', '0:a', '-c', 'copy', '-f', 'dash', '-seg_duration', '1',
-        '-adaptation_sets', 'id=0,streams=v id=1,streams=a', join(dir, 'dash', 'manifest.mpd')]),
+      ffmpegRaw([
+        '-i',
+        clip,
+        '-map',
+        '0:v',
+        '-map',
+        '0:a',
+        '-c',
+        'copy',
+        '-f',
+        'dash',
+        '-seg_duration',
+        '1',
+        '-adaptation_sets',
+        'id=0,streams=v id=1,streams=a',
+        join(dir, 'dash', 'manifest.mpd'),
+      ]),
     );
   }
   await Promise.all(jobs);
