@@ -52,8 +52,9 @@ export function createImportHandler(deps: ImportHandlerDeps): JobHandler {
       const delivered = await deliver(deps, job, context, sink);
       return outcome(sink, delivered);
     } catch (error) {
-      const lastAttempt = job.attempts >= job.maxAttempts;
-      if (sink.fallback === undefined || !isStorageFailure(error) || !lastAttempt || context.signal.aborted) throw error;
+      // Retry first; fall back on the last attempt, or at once when retrying cannot help (AccessDenied).
+      const hopeless = job.attempts >= job.maxAttempts || (error instanceof AppError && !error.retryable);
+      if (sink.fallback === undefined || !isStorageFailure(error) || !hopeless || context.signal.aborted) throw error;
       const reason = error instanceof AppError ? `${error.code}: ${error.message}` : 'delivery failed';
       context.logger.warn({ err: toError(error) }, 'delivery to the destination failed; falling back to managed storage');
       const delivered = await deliver(deps, job, context, sink.fallback);
@@ -136,7 +137,7 @@ async function deliverDirect(
   if (isMediaContentType(contentType)) {
     // A response that claims to be media must be media: probe what was stored.
     try {
-      const probe = await deps.media.probe(await probeTarget(sink, decision.key, fileName, contentType), context.signal);
+      const probe = await deps.media.probe(await probeTarget(sink, decision.key, fileName, contentType), context.signal, stored.sizeBytes);
       duration = probe.durationSeconds;
     } catch (error) {
       if (context.signal.aborted) throw error;

@@ -44,5 +44,5 @@ export interface MediaEngine {
     },
   ): Promise<ExtractedMedia>;
   /** Probes a local path or an URL; throws CORRUPT_MEDIA when it is not readable media. */
-  probe(target: string, signal: AbortSignal): Promise<MediaProbeSummary>;
+  probe(target: string, signal: AbortSignal, sizeBytes?: number): Promise<MediaProbeSummary>;
 }

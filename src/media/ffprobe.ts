@@ -35,6 +35,10 @@ export interface ProbeMediaOptions {
   readonly runner: ProcessRunner;
   readonly ffprobePath: string;
   readonly signal: AbortSignal;
+  /** For an http(s) target (e.g. a presigned URL of a stored object): the proxy ffprobe goes through. */
+  readonly httpProxy?: string;
+  /** For an http(s) target: its size, when known (there is nothing to stat). */
+  readonly sizeBytes?: number;
 }
 
 /** Shorter than this, an audio/video file is a stub (e.g. an mp4 header with no samples). */
@@ -97,7 +101,8 @@ function toStream(raw: RawStream, position: number): MediaStream {
 function corrupt(path: string, reason: string, cause?: unknown): PermanentJobError {
   return new PermanentJobError('CORRUPT_MEDIA', {
     message: `The media could not be read: ${reason}.`,
-    details: { file: path.split('/').pop() ?? path },
+    // Never the query: a presigned URL's signature must not reach an error body.
+    details: { file: path.split('?')[0]?.split('/').pop() ?? '' },
     ...(cause !== undefined ? { cause } : {}),
   });
 }
@@ -111,19 +116,24 @@ function corrupt(path: string, reason: string, cause?: unknown): PermanentJobErr
 export async function probeMedia(path: string, options: ProbeMediaOptions): Promise<MediaProbe> {
   // ffprobe's DASH demuxer cannot resolve segments of a manifest given by a relative path
   // ("Error when loading first fragment"): always pass an absolute one.
-  const absolute = resolve(path);
-  let sizeBytes: number;
-  try {
-    const info = await stat(absolute);
-    sizeBytes = info.size;
-  } catch (err) {
-    throw corrupt(absolute, 'the file does not exist', toError(err));
+  const remote = /^https?:\/\//i.test(path);
+  const absolute = remote ? path : resolve(path);
+  let sizeBytes = options.sizeBytes ?? 0;
+  if (!remote) {
+    try {
+      const info = await stat(absolute);
+      sizeBytes = info.size;
+    } catch (err) {
+      throw corrupt(absolute, 'the file does not exist', toError(err));
+    }
   }
-  if (sizeBytes === 0) throw corrupt(absolute, 'the file is empty');
+  if (!remote && sizeBytes === 0) throw corrupt(absolute, 'the file is empty');
+  // A remote target is read through the egress proxy, never directly.
+  const proxyArgs = remote && options.httpProxy !== undefined ? ['-http_proxy', options.httpProxy] : [];
 
   const result = await options.runner.run(
     options.ffprobePath,
-    ['-v', 'error', '-hide_banner', '-print_format', 'json', '-show_format', '-show_streams', absolute],
+    ['-v', 'error', '-hide_banner', ...proxyArgs, '-print_format', 'json', '-show_format', '-show_streams', absolute],
     { signal: options.signal, stdin: 'ignore', maxStdoutBytes: 8 * 1024 * 1024 },
   );
   if (result.exitCode !== 0) {

@@ -102,8 +102,15 @@ export function createMediaEngine(deps: MediaEngineDeps): MediaEngine & { close(
       return { title: info.title, extractor: info.extractor, durationSeconds: probe.durationSeconds ?? info.duration ?? null, artifacts };
     },
 
-    async probe(target, signal) {
-      const probe = await probeMedia(target, { runner, ffprobePath: config.ffprobePath, signal });
+    async probe(target, signal, sizeBytes) {
+      const remote = /^https?:\/\//i.test(target);
+      const probe = await probeMedia(target, {
+        runner,
+        ffprobePath: config.ffprobePath,
+        signal,
+        ...(remote ? { httpProxy: await proxyUrl() } : {}),
+        ...(sizeBytes === undefined ? {} : { sizeBytes }),
+      });
       return { durationSeconds: probe.durationSeconds ?? null, ext: probe.container.ext, contentType: probe.container.contentType };
     },
 

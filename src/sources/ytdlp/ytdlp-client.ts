@@ -117,7 +117,7 @@ export function createYtdlpClient(deps: YtdlpClientDeps): YtdlpClient {
       ];
       const result = await deps.runner.run(deps.ytdlpPath, args, {
         signal: options.signal,
-        env,
+        env: envFor(options.proxy),
         stdin: 'ignore',
       });
       const stdout = result.stdout.trim();

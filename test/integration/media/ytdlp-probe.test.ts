@@ -4,6 +4,7 @@ import { AppError, PermanentJobError } from '../../../src/core/errors.js';
 import { activeProcessCount } from '../../../src/media/process-runner.js';
 import { createYtdlpClient } from '../../../src/sources/ytdlp/ytdlp-client.js';
 import { runner, TOOLS } from './support/media-tools.js';
+import { startRecordingProxy } from './support/recording-proxy.js';
 import { startYtdlpSite, type YtdlpSite } from './support/ytdlp-site.js';
 
 // Real: yt-dlp 2023.03.04 (generic + html5 extractors) against a node:http site on 127.0.0.1.
@@ -77,6 +78,21 @@ describe('yt-dlp probe (real yt-dlp, loopback site)', () => {
     expect((none as AppError).code).toBe('UNSUPPORTED_URL');
     expect(refused).toBeInstanceOf(AppError);
     expect(refused).toMatchObject({ code: 'SOURCE_UNREACHABLE', retryable: true });
+  });
+
+  it('goes through the given proxy, even with NO_PROXY set for the host in the environment', async () => {
+    const proxy = await startRecordingProxy();
+    const saved = process.env['NO_PROXY'];
+    process.env['NO_PROXY'] = '127.0.0.1,localhost';
+    try {
+      const info = await ytdlp.probeUrl(`${origin}/one.html`, { signal, proxy: proxy.url });
+      expect(info.title).toBe('My Test Clip');
+      expect(proxy.seen).toContain(`${origin}/one.html`);
+    } finally {
+      if (saved === undefined) delete process.env['NO_PROXY'];
+      else process.env['NO_PROXY'] = saved;
+      await proxy.close();
+    }
   });
 
   it('refuses non-http URLs without running yt-dlp', async () => {
