@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppServices } from './app-services.js';
 import { makeAuthenticate } from './auth.js';
+import { compatRoutes } from './compat/compat.routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { destinationsRoutes } from './routes/destinations/destinations.routes.js';
 import { filesRoutes } from './routes/files/files.routes.js';
@@ -68,6 +69,7 @@ export async function buildApp(services: AppServices, plugins: AppPlugins = {}):
     await authed.register(usersRoutes(services));
     await authed.register(keysRoutes(services));
     await authed.register(destinationsRoutes(services.destinations));
+    await authed.register(compatRoutes(services));
     for (const plugin of plugins.authenticated ?? []) await authed.register(plugin);
   });
 

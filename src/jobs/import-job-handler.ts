@@ -15,9 +15,10 @@ import {
 import { resumableBody } from '../sources/direct/resumable-body.js';
 import { discardBody, type FetchedResponse, type HttpFetcher } from '../sources/http-fetcher.js';
 import { LocalObjectStore } from '../storage/local/local-object-store.js';
-import { buildObjectKey, contentDisposition, splitKey } from '../storage/object-key.js';
+import { buildObjectKey, contentDisposition, sanitizeFileName, splitKey } from '../storage/object-key.js';
 import type { StorageResolver, JobSink } from '../storage/storage-resolver.js';
 import { decideKey, fileRow, isStorageFailure } from './delivery.js';
+import type { ImportRequest } from './import-request.js';
 import type { Job, JobResultSummary, JobSource } from './job.js';
 import type { Artifact, MediaEngine } from './media-engine.js';
 import type { JobContext, JobHandler, JobOutcome } from './worker-pool.js';
@@ -32,6 +33,7 @@ export interface ImportHandlerDeps {
 }
 
 interface Delivered {
+  readonly children?: { readonly requests: readonly ImportRequest[]; readonly title: string | null };
   readonly files: Insertable<JobFileTable>[];
   readonly source: JobSource;
   readonly bytes: number;
@@ -70,7 +72,13 @@ function outcome(sink: JobSink, delivered: Delivered, fallback?: { reason: strin
     ...(fallback === undefined ? {} : { fallback }),
     ...(delivered.skipped ? { skipped: true } : {}),
   };
-  return { result, source: delivered.source, files: delivered.files, finalBytes: delivered.bytes };
+  return {
+    result,
+    source: delivered.source,
+    files: delivered.files,
+    finalBytes: delivered.bytes,
+    ...(delivered.children === undefined ? {} : { children: delivered.children }),
+  };
 }
 
 async function deliver(deps: ImportHandlerDeps, job: Job, context: JobContext, sink: JobSink): Promise<Delivered> {
@@ -94,7 +102,7 @@ async function deliverDirect(
   const sourceName = fileNameFromContentDisposition(first.header('content-disposition')) ?? fileNameFromUrl(first.finalUrl) ?? 'download';
   const named = splitKey(sourceName.replaceAll('/', '_'));
   const ext = (named.ext || extensionForContentType(contentType) || '').toLowerCase();
-  const title = named.stem || 'download';
+  const title = job.request.titleHint ?? (named.stem || 'download');
   const key = planKey(job, sink, title, ext);
   const decision = await decideKey(sink, key, job.request.ifExists, context.signal);
   const source: JobSource = { url: job.request.url, title, duration: null, extractor: 'direct' };
@@ -173,8 +181,9 @@ async function deliverExtracted(deps: ImportHandlerDeps, job: Job, context: JobC
         onProgress: (p) => context.reportProgress({ bytes: p.bytes, totalBytes: p.totalBytes, percent: p.fraction === null ? null : p.fraction * 80 }),
       },
     );
-    const title = extracted.title ?? 'media';
+    const title = job.request.titleHint ?? extracted.title ?? 'media';
     const source: JobSource = { url: job.request.url, title, duration: extracted.durationSeconds, extractor: extracted.extractor };
+    if (extracted.entries !== undefined) return playlistChildren(job, sink, extracted.playlistTitle ?? title, extracted.entries, source);
     context.setPhase('uploading');
     const totalBytes = await artifactBytes(extracted.artifacts);
     let uploaded = 0;
@@ -238,6 +247,27 @@ async function deliverExtracted(deps: ImportHandlerDeps, job: Job, context: JobC
   } finally {
     await fsp.rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A playlist becomes one child job per entry, each delivering into a folder named after the
+ * playlist (under the requested path or the destination's prefix).
+ */
+function playlistChildren(
+  job: Job,
+  sink: JobSink,
+  title: string,
+  entries: ReadonlyArray<{ url: string; title: string | null }>,
+  source: JobSource,
+): Delivered {
+  const base = job.request.path ?? sink.pathPrefix ?? '';
+  const folder = [base, sanitizeFileName(title) || 'playlist'].filter((part) => part !== '').join('/');
+  const limit = job.request.maxItems ?? entries.length;
+  const requests = entries.slice(0, limit).map((entry): ImportRequest => {
+    const { maxItems: _maxItems, filename: _filename, ...rest } = job.request;
+    return { ...rest, url: entry.url, playlist: false, path: folder, ...(entry.title === null ? {} : { titleHint: entry.title }) };
+  });
+  return { files: [], source, bytes: 0, skipped: false, sha256Stored: true, children: { requests, title } };
 }
 
 function roleSuffix(role: string): string {

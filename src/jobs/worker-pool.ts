@@ -8,8 +8,11 @@ import { toJob } from '../db/job-row.js';
 import { claimJob } from '../db/queue/claim-job.js';
 import { completeJob } from '../db/queue/complete-job.js';
 import { expireJobs } from '../db/queue/expire-jobs.js';
+import { finishParents } from '../db/queue/finish-parents.js';
+import { spawnChildren } from '../db/queue/spawn-children.js';
 import { backoffMs, failJob } from '../db/queue/fail-job.js';
 import { heartbeatJob } from '../db/queue/heartbeat-job.js';
+import type { ImportRequest } from './import-request.js';
 import type { Job, JobProgress, JobResultSummary, JobSource } from './job.js';
 import type { JobPhase } from './job-types.js';
 
@@ -29,6 +32,8 @@ export interface JobOutcome {
   readonly source: JobSource | null;
   readonly files: Insertable<JobFileTable>[];
   readonly finalBytes: number;
+  /** A playlist: the job becomes a parent of one child job per entry instead of completing. */
+  readonly children?: { readonly requests: readonly ImportRequest[]; readonly title: string | null };
 }
 
 /**
@@ -60,7 +65,7 @@ export class WorkerPool {
   private readonly running = new Map<string, AbortController>();
   private readonly loops: Promise<void>[] = [];
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private readonly waiters = new Set<() => void>();
   private readonly pollMs: number;
   private readonly tickMs: number;
 
@@ -76,7 +81,11 @@ export class WorkerPool {
 
   /** New work was queued in this process: skip the poll delay. */
   notify(): void {
-    this.wake?.();
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
+    for (const waiter of [...this.waiters]) waiter();
   }
 
   /** Stops a job running in this process at once (other processes notice at their next tick). */
@@ -97,7 +106,7 @@ export class WorkerPool {
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.wakeAll();
     const all = Promise.all(this.loops);
     const timer = setTimeout(() => {
       for (const controller of this.running.values()) controller.abort(stopReason('shutdown'));
@@ -112,8 +121,9 @@ export class WorkerPool {
     while (!this.stopping) {
       try {
         if (slot === 0 && Date.now() >= sweepAt) {
-          sweepAt = Date.now() + 5000;
+          sweepAt = Date.now() + 2000;
           await expireJobs(database.db);
+          await finishParents(database.db);
         }
         const row = await claimJob(database.db, database.capabilities, this.workerId, this.options.leaseMs);
         if (row === undefined) {
@@ -131,16 +141,13 @@ export class WorkerPool {
 
   private async idle(ms = this.pollMs): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const previous = this.wake;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        this.waiters.delete(done);
         resolve();
-      }
-      this.wake = () => {
-        previous?.();
-        done();
       };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
     });
   }
 
@@ -201,8 +208,18 @@ export class WorkerPool {
       const outcome = await this.options.handler(job, context);
       clearInterval(ticker);
       if (controller.signal.aborted) throw controller.signal.reason;
+      if (outcome.children !== undefined) {
+        const spawned = await spawnChildren(database.db, job, this.workerId, outcome.children.requests, {
+          storage: outcome.result.storage,
+          title: outcome.children.title,
+        });
+        logger.info({ spawned, children: outcome.children.requests.length }, 'playlist expanded into child jobs');
+        this.wakeAll();
+        return;
+      }
       const done = await completeJob(database.db, job.id, this.workerId, outcome);
       logger.info({ done, bytes: outcome.finalBytes }, 'job completed');
+      if (job.parentId !== null) await finishParents(database.db).catch(() => 0);
       this.options.onJobEnd?.(job.id, 'completed');
     } catch (caught) {
       clearInterval(ticker);
@@ -236,6 +253,7 @@ export class WorkerPool {
         : { code: appError.code, message: appError.message, ...(appError.hint === undefined ? {} : { hint: appError.hint }) };
     logger.error({ err: error, retryAt }, 'job attempt failed');
     const status = await failJob(db, job.id, this.workerId, { error: publicError, retryAt });
+    if (job.parentId !== null && status === 'failed') await finishParents(db).catch(() => 0);
     if (status !== 'lost') this.options.onJobEnd?.(job.id, status);
   }
 }

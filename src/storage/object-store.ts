@@ -31,7 +31,8 @@ export interface PutObjectInput {
   readonly ifNoneMatch?: boolean;
   /**
    * Cancels the write: the store stops reading the body, stops parts in flight, and removes what it
-   * wrote (aborts the multipart upload). The promise then rejects with an AbortError.
+   * wrote (aborts the multipart upload). The promise then rejects with an AbortError. A cancel
+   * that arrives once the object is complete does not undo it: the write resolves.
    */
   readonly signal: AbortSignal;
   /** Called with the bytes the store has handed on so far (monotonic; may be coarse, e.g. per part). */

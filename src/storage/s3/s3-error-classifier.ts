@@ -117,16 +117,21 @@ function status(e: Inspectable): number | undefined {
   return typeof s === 'number' ? s : undefined;
 }
 
+/**
+ * Builds the AppError. The message stays the catalogue's (the seeds' clients match on strings such as
+ * "Verification failed: NoSuchBucket" and "Verification failed: timeout"); what was learnt goes in
+ * `details.reason` (and `retryable` for transient failures).
+ */
 function make(
   code: ErrorCode,
   cause: unknown,
-  message?: string,
-  details?: Record<string, unknown>,
+  options: { reason?: string; details?: Record<string, unknown>; retryable?: boolean } = {},
 ): AppError {
+  const details = { ...options.details, ...(options.reason === undefined ? {} : { reason: options.reason }) };
   return new AppError(code, {
     cause,
-    ...(message === undefined ? {} : { message }),
-    ...(details === undefined ? {} : { details }),
+    ...(Object.keys(details).length === 0 ? {} : { details }),
+    ...(options.retryable === undefined ? {} : { retryable: options.retryable }),
   });
 }
 
@@ -139,16 +144,16 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
   const name = str(top.name);
   const code = str(top.Code) ?? name;
   const httpStatus = status(top);
-  const bucket = context.bucket;
+  const bucketDetails = context.bucket === undefined ? {} : { bucket: context.bucket };
 
   if (context.timedOut === true) {
-    const after =
+    const within =
       context.timeoutMs === undefined ? '' : ` within ${Math.round(context.timeoutMs / 100) / 10} s`;
-    return make(
-      'STORAGE_TIMEOUT',
-      error,
-      `Verification failed: timeout (the endpoint did not answer${after}).`,
-    );
+    return make('STORAGE_TIMEOUT', error, {
+      reason: `the endpoint did not answer${within}`,
+      retryable: true,
+      ...(context.timeoutMs === undefined ? {} : { details: { timeoutMs: context.timeoutMs } }),
+    });
   }
 
   // Service answers (they carry $metadata with a status).
@@ -159,11 +164,7 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
       !/region/iu.test(str(top.message) ?? '')
     ) {
       // Not about the region: the access key id itself cannot be parsed into a credential scope.
-      return make(
-        'INVALID_ACCESS_KEY_ID',
-        error,
-        'Verification failed: InvalidAccessKeyId (the storage could not parse the credential).',
-      );
+      return make('INVALID_ACCESS_KEY_ID', error, { reason: 'the storage could not parse the credential' });
     }
     if (code !== undefined && WRONG_REGION.has(code)) return wrongRegion(error);
     if (httpStatus === 301 || httpStatus === 307) return wrongRegion(error);
@@ -182,36 +183,31 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
       case 'SignatureDoesNotMatch':
         return make('SIGNATURE_DOES_NOT_MATCH', error);
       case 'RequestTimeTooSkewed':
-        return make(
-          'SIGNATURE_DOES_NOT_MATCH',
-          error,
-          'Verification failed: RequestTimeTooSkewed (this server’s clock is far from the storage’s).',
-        );
+        return make('SIGNATURE_DOES_NOT_MATCH', error, {
+          reason: 'this server’s clock is far from the storage’s',
+        });
       case 'NoSuchBucket':
-        return make(
-          'NO_SUCH_BUCKET',
-          error,
-          bucket === undefined ? undefined : `Verification failed: NoSuchBucket (${bucket})`,
-        );
+        return make('NO_SUCH_BUCKET', error, { details: bucketDetails });
       case 'InvalidStorageClass':
         return make('INVALID_STORAGE_CLASS', error);
       case 'AccessControlListNotSupported':
-        return make('INVALID_ACL', error, 'The bucket has ACLs disabled; use acl: bucket-default.');
+        return make('INVALID_ACL', error, {
+          reason: 'the bucket has ACLs disabled; use acl: bucket-default',
+        });
       case 'PreconditionFailed':
       case 'ConditionalRequestConflict':
         return make('OBJECT_EXISTS', error);
       case 'EntityTooLarge':
-        return make('FILE_TOO_LARGE', error, 'The storage refused the object as too large.');
+        return make('FILE_TOO_LARGE', error, { reason: 'the storage refused the object as too large' });
       case 'SlowDown':
       case 'ServiceUnavailable':
       case 'InternalError':
-        return new AppError('STORAGE_ERROR', {
-          cause: error,
-          retryable: true,
-          message: `The storage answered ${code}.`,
-        });
+        return make('STORAGE_ERROR', error, { reason: `the storage answered ${code}`, retryable: true });
       case 'RequestTimeout':
-        return make('STORAGE_TIMEOUT', error, 'The storage closed the request: it received no data in time.');
+        return make('STORAGE_TIMEOUT', error, {
+          reason: 'the storage received no data in time',
+          retryable: true,
+        });
       case undefined:
       default:
         break;
@@ -220,16 +216,11 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
     // HEAD has no body: a bare 403 is a denial, a 404 on the bucket is a missing bucket.
     if (httpStatus === 403) return make('ACCESS_DENIED', error);
     if (httpStatus === 404 && (context.operation === 'headBucket' || context.operation === 'list')) {
-      return make(
-        'NO_SUCH_BUCKET',
-        error,
-        bucket === undefined ? undefined : `Verification failed: NoSuchBucket (${bucket})`,
-      );
+      return make('NO_SUCH_BUCKET', error, { details: bucketDetails });
     }
-    return new AppError('STORAGE_ERROR', {
-      cause: error,
+    return make('STORAGE_ERROR', error, {
+      reason: `the storage answered ${httpStatus}${code === undefined || code === 'Unknown' ? '' : ` ${code}`}`,
       retryable: httpStatus >= 500 || httpStatus === 429,
-      message: `The storage answered ${httpStatus}${code === undefined || code === 'Unknown' ? '' : ` ${code}`}.`,
     });
   }
 
@@ -238,16 +229,16 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
     const nodeCode = str(e.code);
     const message = str(e.message) ?? '';
     if (nodeCode !== undefined && TLS_CODE.test(nodeCode)) {
-      return make('STORAGE_TLS', error, `Verification failed: TLS (${nodeCode}).`);
+      return make('STORAGE_TLS', error, { reason: nodeCode });
     }
     if (
       /certificate|self[- ]signed|wrong version number|ssl routines|tls/iu.test(message) &&
       nodeCode !== 'ECONNRESET'
     ) {
-      return make('STORAGE_TLS', error, `Verification failed: TLS (${message.slice(0, 120)}).`);
+      return make('STORAGE_TLS', error, { reason: message.slice(0, 120) });
     }
     if (nodeCode !== undefined && UNREACHABLE_CODES.has(nodeCode)) {
-      const what =
+      const reason =
         nodeCode === 'ENOTFOUND' || nodeCode === 'EAI_AGAIN' || nodeCode === 'EAI_NONAME'
           ? 'the host name does not resolve'
           : nodeCode === 'ECONNREFUSED'
@@ -255,24 +246,18 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
             : nodeCode === 'ECONNRESET' || nodeCode === 'EPIPE'
               ? 'the connection was reset'
               : 'no route to the host';
-      return new AppError('STORAGE_UNREACHABLE', {
-        cause: error,
-        retryable: true,
-        message: `Verification failed: Unreachable (${what}).`,
-      });
+      return make('STORAGE_UNREACHABLE', error, { reason, retryable: true });
     }
     if (/did not establish a connection/iu.test(message)) {
-      return new AppError('STORAGE_UNREACHABLE', {
-        cause: error,
+      return make('STORAGE_UNREACHABLE', error, {
+        reason: 'no connection could be established in time',
         retryable: true,
-        message: 'Verification failed: Unreachable (no connection could be established in time).',
       });
     }
     if (str(e.name) === 'TimeoutError' || nodeCode === 'ETIMEDOUT' || nodeCode === 'ESOCKETTIMEDOUT') {
-      return new AppError('STORAGE_TIMEOUT', {
-        cause: error,
+      return make('STORAGE_TIMEOUT', error, {
+        reason: 'the endpoint did not answer in time',
         retryable: true,
-        message: 'Verification failed: timeout (the endpoint did not answer in time).',
       });
     }
     if (
@@ -282,9 +267,8 @@ export function classifyS3Error(error: unknown, context: ClassifyContext = {}): 
       return make('INVALID_ENDPOINT', error);
     }
   }
-  if (code === 'AbortError')
-    return new AppError('STORAGE_ERROR', { cause: error, message: 'The storage request was aborted.' });
-  return new AppError('STORAGE_ERROR', { cause: error, retryable: true });
+  if (code === 'AbortError') return make('STORAGE_ERROR', error, { reason: 'the request was aborted' });
+  return make('STORAGE_ERROR', error, { retryable: true });
 }
 
 function wrongRegion(error: unknown): AppError {

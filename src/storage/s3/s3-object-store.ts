@@ -16,16 +16,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
-  UploadPartCopyCommand,
-  type CompletedPart,
   type PutObjectCommandInput,
   type S3Client,
   type ServerSideEncryption,
@@ -45,8 +40,9 @@ import {
   type PutObjectInput,
   type StoredObject,
 } from '../object-store.js';
-import { choosePartSize, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES } from './part-size.js';
+import { choosePartSize } from './part-size.js';
 import { createS3Client, type S3ClientTuning } from './s3-client-factory.js';
+import { copyOntoItselfWithSha256 } from './sha256-self-copy.js';
 import type { ResolvedS3Destination } from './s3-destination.js';
 import { classifyS3Error } from './s3-error-classifier.js';
 
@@ -128,11 +124,6 @@ function assertHeaderValue(value: string | undefined, field: string): void {
       message: `${field} must be non-empty printable ASCII.`,
     });
   }
-}
-
-/** `bucket/key` for x-amz-copy-source: each segment percent-encoded, slashes kept. */
-function copySource(bucket: string, key: string): string {
-  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -306,11 +297,32 @@ export class S3ObjectStore implements ObjectStore {
       let etag = result.ETag;
       let sha256Stored = ended;
       if (!ended) {
-        const copied = await this.persistSha256(key, sizeBytes, sha256, etag, result.VersionId, {
-          contentType: input.contentType,
-          metadata,
-          ...(input.contentDisposition === undefined ? {} : { contentDisposition: input.contentDisposition }),
-        });
+        const copied = await copyOntoItselfWithSha256(
+          this.client,
+          {
+            bucket: this.bucket,
+            key,
+            sizeBytes,
+            versionId: result.VersionId,
+            ...(etag === undefined ? {} : { etag }),
+            headers: {
+              ContentType: input.contentType,
+              ...(input.contentDisposition === undefined
+                ? {}
+                : { ContentDisposition: input.contentDisposition }),
+              Metadata: { ...metadata, [SHA256_META]: sha256 },
+              ...objectWriteParams(this.destination),
+            },
+          },
+          {
+            ...(this.options.copyObjectMaxBytes === undefined
+              ? {}
+              : { copyObjectMaxBytes: this.options.copyObjectMaxBytes }),
+            ...(this.options.copyPartBytes === undefined
+              ? {}
+              : { copyPartBytes: this.options.copyPartBytes }),
+          },
+        );
         sha256Stored = copied !== undefined;
         if (copied?.etag !== undefined) etag = copied.etag;
       }
@@ -442,108 +454,6 @@ export class S3ObjectStore implements ObjectStore {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404) return undefined; // already gone (completed or aborted elsewhere)
       return { key, uploadId, reason: classifyS3Error(error, { operation: 'abort' }).code };
-    }
-  }
-
-  /**
-   * Writes `x-amz-meta-sha256` onto a multipart object by copying it onto itself (REPLACE keeps the
-   * bytes and sets the new metadata). Returns the new ETag when the copy worked, undefined when it was
-   * refused or failed: the object then stays as uploaded, only without the checksum metadata.
-   */
-  private async persistSha256(
-    key: string,
-    sizeBytes: number,
-    sha256: string,
-    etag: string | undefined,
-    versionId: string | undefined,
-    headers: { contentType: string; contentDisposition?: string; metadata: Record<string, string> },
-  ): Promise<{ etag?: string } | undefined> {
-    const common = {
-      Bucket: this.bucket,
-      Key: key,
-      ContentType: headers.contentType,
-      ...(headers.contentDisposition === undefined ? {} : { ContentDisposition: headers.contentDisposition }),
-      Metadata: { ...headers.metadata, [SHA256_META]: sha256 },
-      ...objectWriteParams(this.destination),
-    };
-    // Copy only the object we just wrote, not one a concurrent writer put there since.
-    const ifMatch = etag === undefined ? {} : { CopySourceIfMatch: etag };
-    let newEtag: string | undefined;
-    try {
-      if (sizeBytes <= (this.options.copyObjectMaxBytes ?? S3_MAX_PART_BYTES)) {
-        const out = await this.client.send(
-          new CopyObjectCommand({
-            ...common,
-            CopySource: copySource(this.bucket, key),
-            MetadataDirective: 'REPLACE',
-            ...ifMatch,
-          }),
-        );
-        newEtag = out.CopyObjectResult?.ETag ?? etag;
-      } else {
-        newEtag = await this.multipartSelfCopy(key, sizeBytes, common, ifMatch);
-      }
-    } catch {
-      return undefined;
-    }
-    // On a versioned bucket the copy is a new version; drop the one without the checksum (best effort).
-    if (versionId !== undefined && versionId !== 'null') {
-      await this.client
-        .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }))
-        .catch(() => undefined);
-    }
-    return newEtag === undefined ? {} : { etag: newEtag };
-  }
-
-  /** CopyObject stops at 5 GiB; beyond, the object is copied onto itself range by range. */
-  private async multipartSelfCopy(
-    key: string,
-    sizeBytes: number,
-    common: Omit<PutObjectCommandInput, 'Body'>,
-    ifMatch: { CopySourceIfMatch?: string },
-  ): Promise<string | undefined> {
-    const created = await this.client.send(new CreateMultipartUploadCommand(common));
-    const uploadId = created.UploadId;
-    if (uploadId === undefined) throw new Error('CreateMultipartUpload returned no UploadId');
-    try {
-      const rangeBytes = Math.min(
-        S3_MAX_PART_BYTES,
-        Math.max(
-          S3_MIN_PART_BYTES,
-          this.options.copyPartBytes ?? 1024 * 1024 * 1024,
-          choosePartSize(sizeBytes),
-        ),
-      );
-      const parts: CompletedPart[] = [];
-      for (let start = 0, part = 1; start < sizeBytes; start += rangeBytes, part += 1) {
-        const end = Math.min(start + rangeBytes, sizeBytes) - 1;
-        const out = await this.client.send(
-          new UploadPartCopyCommand({
-            Bucket: this.bucket,
-            Key: key,
-            UploadId: uploadId,
-            PartNumber: part,
-            CopySource: copySource(this.bucket, key),
-            CopySourceRange: `bytes=${start}-${end}`,
-            ...ifMatch,
-          }),
-        );
-        parts.push({ PartNumber: part, ETag: out.CopyPartResult?.ETag });
-      }
-      const done = await this.client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: this.bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: parts },
-        }),
-      );
-      return done.ETag;
-    } catch (error) {
-      await this.client
-        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
-        .catch(() => undefined);
-      throw error;
     }
   }
 }

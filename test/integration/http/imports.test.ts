@@ -206,3 +206,39 @@ describe('the default egress policy', () => {
     }
   });
 });
+
+describe('playlists', () => {
+  const fixtures = inject('fixtures');
+  it('a page with three videos and playlist: true → a parent with three children, three objects in one folder', async () => {
+    const media = await startMediaServer(fixtures);
+    const [sqlite] = testDatabases();
+    const t = await startTestApp({ databaseUrl: await sqlite!.makeUrl(), workers: 1 });
+    try {
+      const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/page/three.html'), playlist: true } });
+      expect(created.status).toBe(202);
+      const parent = await waitForImport(t, t.adminKey, created.body.id, 90_000);
+      expect(parent.status).toBe('completed');
+      expect(parent.kind).toBe('playlist');
+      expect(parent.result.children).toEqual({ total: 3, completed: 3, failed: 0 });
+      const children = await t.request('GET', `/v1/imports?parentId=${created.body.id}&limit=10`, { key: t.adminKey });
+      expect(children.body.items).toHaveLength(3);
+      const keys: string[] = [];
+      for (const child of children.body.items) {
+        const full = await t.request('GET', `/v1/imports/${child.id}`, { key: t.adminKey });
+        expect(full.body.status).toBe('completed');
+        keys.push(full.body.result.files[0].key);
+      }
+      expect(new Set(keys.map((k) => k.split('/')[0]))).toEqual(new Set(['Three Clips']));
+      expect(new Set(keys).size).toBe(3);
+
+      const single = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/page/three.html') } });
+      const one = await waitForImport(t, t.adminKey, single.body.id, 60_000);
+      expect(one.status).toBe('completed');
+      expect(one.kind).toBe('import');
+      expect(one.result.files).toHaveLength(1);
+    } finally {
+      await t.close();
+      await media.close();
+    }
+  });
+});

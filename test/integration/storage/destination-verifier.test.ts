@@ -87,6 +87,8 @@ describe.each([
     expect(report.ok).toBe(false);
     expect(report.capabilities.put).toBe(false);
     expect(report.error?.code).toBe('NO_SUCH_BUCKET');
+    // Tornado's documented text, byte for byte.
+    expect(report.error?.message).toBe('Verification failed: NoSuchBucket');
   });
 
   it('reports an unknown access key as INVALID_ACCESS_KEY_ID', async () => {
@@ -174,9 +176,11 @@ describe('verifyDestination against endpoints that fail', () => {
       const elapsed = Date.now() - started;
       expect(report.ok).toBe(false);
       expect(report.error?.code).toBe('STORAGE_TIMEOUT');
-      expect(report.error?.message).toBe(
-        'Verification failed: timeout (the endpoint did not answer within 1.5 s).',
-      );
+      expect(report.error?.message).toBe('Verification failed: timeout');
+      expect(report.error?.details).toEqual({
+        reason: 'the endpoint did not answer within 1.5 s',
+        timeoutMs: 1_500,
+      });
       expect(elapsed).toBeGreaterThanOrEqual(1_400);
       expect(elapsed).toBeLessThan(4_000);
     } finally {
@@ -198,6 +202,7 @@ describe('verifyDestination against endpoints that fail', () => {
       secretAccessKey: 'b',
     });
     expect(report.error?.code).toBe('STORAGE_UNREACHABLE');
+    expect(report.error?.details).toEqual({ reason: 'connection refused' });
     expect(report.durationMs).toBeLessThan(5_000);
   });
 

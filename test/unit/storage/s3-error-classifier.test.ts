@@ -60,9 +60,11 @@ describe('classifyS3Error: service answers', () => {
       $metadata: { httpStatusCode: 404 },
       message: 'The specified bucket does not exist',
     });
+    // The message stays the catalogue's (Tornado clients match on it); the bucket goes in details.
     expect(classifyS3Error(error, { bucket: 'b1' })).toMatchObject({
       code: 'NO_SUCH_BUCKET',
-      message: 'Verification failed: NoSuchBucket (b1)',
+      message: 'Verification failed: NoSuchBucket',
+      details: { bucket: 'b1' },
     });
   });
 
@@ -128,12 +130,14 @@ describe('classifyS3Error: wrong region', () => {
 
 describe('classifyS3Error: transport', () => {
   it('connection refused, DNS failure and resets are STORAGE_UNREACHABLE', () => {
-    expect(classifyS3Error(nodeError('ECONNREFUSED')).message).toBe(
-      'Verification failed: Unreachable (connection refused).',
-    );
-    expect(classifyS3Error(nodeError('ENOTFOUND')).message).toBe(
-      'Verification failed: Unreachable (the host name does not resolve).',
-    );
+    expect(classifyS3Error(nodeError('ECONNREFUSED'))).toMatchObject({
+      message: 'Verification failed: Unreachable',
+      details: { reason: 'connection refused' },
+      retryable: true,
+    });
+    expect(classifyS3Error(nodeError('ENOTFOUND')).details).toEqual({
+      reason: 'the host name does not resolve',
+    });
     expect(classifyS3Error(nodeError('EHOSTUNREACH')).code).toBe('STORAGE_UNREACHABLE');
     expect(classifyS3Error(nodeError('ECONNRESET')).code).toBe('STORAGE_UNREACHABLE');
   });
@@ -186,7 +190,8 @@ describe('classifyS3Error: transport', () => {
     const abort = Object.assign(new Error('Request aborted'), { name: 'AbortError' });
     expect(classifyS3Error(abort, { timedOut: true, timeoutMs: 15_000 })).toMatchObject({
       code: 'STORAGE_TIMEOUT',
-      message: 'Verification failed: timeout (the endpoint did not answer within 15 s).',
+      message: 'Verification failed: timeout',
+      details: { reason: 'the endpoint did not answer within 15 s', timeoutMs: 15_000 },
     });
   });
 
