@@ -364,3 +364,42 @@ export async function startS3rver(): Promise<S3TestServer> {
       })()),
   };
 }
+
+/** How test files reach the run's shared S3 servers (started once in the global setup). */
+export interface SharedS3Info {
+  readonly name: 'moto' | 's3rver';
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export function sharedInfo(server: S3TestServer): SharedS3Info {
+  return { name: server.name, endpoint: server.endpoint, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey };
+}
+
+/**
+ * A handle on a shared server: the same helpers, but `stop()` only closes this file's client (the
+ * global setup owns the process). Each test file still owns its state: it creates its own buckets.
+ */
+export function connectShared(info: SharedS3Info): S3TestServer {
+  const client = adminClient(info.endpoint, info.accessKeyId, info.secretAccessKey);
+  const base = helpers(client);
+  return {
+    name: info.name,
+    endpoint: info.endpoint,
+    region: REGION,
+    accessKeyId: info.accessKeyId,
+    secretAccessKey: info.secretAccessKey,
+    ...base,
+    ...(info.name === 's3rver'
+      ? {
+          async listMultipartUploads() {
+            throw new Error('s3rver has no ListMultipartUploads');
+          },
+        }
+      : {}),
+    async stop() {
+      client.destroy();
+    },
+  };
+}

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testDatabases } from '../../support/databases.js';
 import { startMediaServer, type MediaServer } from '../../support/media-server.js';
-import { startMoto, startS3rver, type MotoServer, type S3TestServer } from '../../support/s3-servers.js';
+import { connectShared, startMoto, type MotoServer, type S3TestServer } from '../../support/s3-servers.js';
 import { startTestApp, waitForImport, type TestApp } from '../../support/test-app.js';
 
 const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
@@ -23,7 +23,8 @@ describe.each(testDatabases())('destinations on $name', ({ name, makeUrl }) => {
   let databaseUrl: string;
 
   beforeAll(async () => {
-    [media, s3rver, moto] = await Promise.all([startMediaServer(fixtures), startS3rver(), startMoto({ enforceAuth: true })]);
+    s3rver = connectShared(inject('s3').s3rver);
+    [media, moto] = await Promise.all([startMediaServer(fixtures), startMoto({ enforceAuth: true })]);
     databaseUrl = await makeUrl();
     t = await startTestApp({ databaseUrl, env: { BUCKETLOAD_MAX_ATTEMPTS: '2' } });
   });
