@@ -76,6 +76,14 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
     expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(done.result.files[0].sha256);
   });
 
+  it('follows redirects and names the file from Content-Disposition', async () => {
+    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/redirect/2?to=/attachment') } });
+    const done = await waitForImport(t, t.adminKey, created.body.id);
+    expect(done.status).toBe('completed');
+    expect(done.result.files[0].key).toBe('My Clip.mp4');
+    expect(done.result.files[0].sha256).toBe(fixtures.videoMp4.sha256);
+  });
+
   it('resumes a dropped connection with a Range request and keeps the SHA-256 intact', async () => {
     media.resetFlaky();
     const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/bad/reset-once.mp4'), filename: 'resumed' } });
