@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Insertable } from 'kysely';
@@ -17,10 +16,13 @@ import { discardBody, type FetchedResponse, type HttpFetcher } from '../sources/
 import { LocalObjectStore } from '../storage/local/local-object-store.js';
 import { buildObjectKey, contentDisposition, sanitizeFileName, splitKey } from '../storage/object-key.js';
 import type { StorageResolver, JobSink } from '../storage/storage-resolver.js';
+import { uploadArtifacts } from './artifact-upload.js';
 import { decideKey, fileRow, isStorageFailure } from './delivery.js';
 import type { ImportRequest } from './import-request.js';
+import { overallPercent, progressSpans } from './import-progress.js';
 import type { Job, JobResultSummary, JobSource } from './job.js';
-import type { Artifact, MediaEngine } from './media-engine.js';
+import { wantsProcessing, type MediaEngine } from './media-engine.js';
+import { prepareMedia, type MediaAttempt } from './media-preparation.js';
 import type { JobContext, JobHandler, JobOutcome } from './worker-pool.js';
 
 export interface ImportHandlerDeps {
@@ -50,8 +52,10 @@ export function createImportHandler(deps: ImportHandlerDeps): JobHandler {
   return async (job: Job, context: JobContext): Promise<JobOutcome> => {
     context.setPhase('fetching');
     const sink = await deps.storage.sinkForJob(job);
+    // Media made for the destination is reused by the fallback, not made twice.
+    const attempt: MediaAttempt = { workDir: path.join(deps.workRoot, `${job.id}-${context.attempt}`) };
     try {
-      const delivered = await deliver(deps, job, context, sink);
+      const delivered = await deliver(deps, job, context, sink, attempt);
       return outcome(sink, delivered);
     } catch (error) {
       // Retry first; fall back on the last attempt, or at once when retrying cannot help (AccessDenied).
@@ -59,8 +63,11 @@ export function createImportHandler(deps: ImportHandlerDeps): JobHandler {
       if (sink.fallback === undefined || !isStorageFailure(error) || !hopeless || context.signal.aborted) throw error;
       const reason = error instanceof AppError ? `${error.code}: ${error.message}` : 'delivery failed';
       context.logger.warn({ err: toError(error) }, 'delivery to the destination failed; falling back to managed storage');
-      const delivered = await deliver(deps, job, context, sink.fallback);
+      const delivered = await deliver(deps, job, context, sink.fallback, attempt);
       return outcome(sink.fallback, delivered, { reason });
+    } finally {
+      // Always, whatever happened (cancel included): the runner has killed every tool by now.
+      await fsp.rm(attempt.workDir, { recursive: true, force: true });
     }
   };
 }
@@ -81,13 +88,16 @@ function outcome(sink: JobSink, delivered: Delivered, fallback?: { reason: strin
   };
 }
 
-async function deliver(deps: ImportHandlerDeps, job: Job, context: JobContext, sink: JobSink): Promise<Delivered> {
+async function deliver(deps: ImportHandlerDeps, job: Job, context: JobContext, sink: JobSink, attempt: MediaAttempt): Promise<Delivered> {
+  if (attempt.prepared !== undefined) return deliverMedia(deps, job, context, sink, attempt);
   const first = await deps.fetcher.fetch(job.request.url, { signal: context.signal });
   const contentType = first.header('content-type');
   if (needsExtractor(contentType, first.finalUrl)) {
     discardBody(first.body);
-    return deliverExtracted(deps, job, context, sink);
+    return deliverMedia(deps, job, context, sink, attempt);
   }
+  // A direct file streams to the bucket as it is, unless ffmpeg has work to do on it.
+  if (wantsProcessing(job.request)) return deliverMedia(deps, job, context, sink, attempt, first);
   return deliverDirect(deps, job, context, sink, first);
 }
 
@@ -103,8 +113,14 @@ async function deliverDirect(
   const named = splitKey(sourceName.replaceAll('/', '_'));
   const ext = (named.ext || extensionForContentType(contentType) || '').toLowerCase();
   const title = job.request.titleHint ?? (named.stem || 'download');
-  const key = planKey(job, sink, title, ext);
-  const decision = await decideKey(sink, key, job.request.ifExists, context.signal);
+  let decision: Awaited<ReturnType<typeof decideKey>>;
+  try {
+    decision = await decideKey(sink, planKey(job, sink, title, ext), job.request.ifExists, context.signal);
+  } catch (error) {
+    // An unread body keeps the source connection (and the dispatcher's close) waiting.
+    discardBody(first.body);
+    throw error;
+  }
   const source: JobSource = { url: job.request.url, title, duration: null, extractor: 'direct' };
   if (decision.action === 'skip') {
     discardBody(first.body);
@@ -163,90 +179,37 @@ async function deliverDirect(
   };
 }
 
-async function deliverExtracted(deps: ImportHandlerDeps, job: Job, context: JobContext, sink: JobSink): Promise<Delivered> {
-  const workDir = path.join(deps.workRoot, `${job.id}-${context.attempt}`);
-  await fsp.mkdir(workDir, { recursive: true });
-  try {
-    const extracted = await deps.media.extract(
-      job.request.url,
-      {
-        outputs: job.request.outputs,
-        playlist: job.request.playlist,
-        ...(job.request.format === undefined ? {} : { format: job.request.format }),
-        ...(job.request.maxItems === undefined ? {} : { maxItems: job.request.maxItems }),
-      },
-      {
-        signal: context.signal,
-        workDir,
-        onProgress: (p) => context.reportProgress({ bytes: p.bytes, totalBytes: p.totalBytes, percent: p.fraction === null ? null : p.fraction * 80 }),
-      },
-    );
-    const title = job.request.titleHint ?? extracted.title ?? 'media';
-    const source: JobSource = { url: job.request.url, title, duration: extracted.durationSeconds, extractor: extracted.extractor };
-    if (extracted.entries !== undefined) return playlistChildren(job, sink, extracted.playlistTitle ?? title, extracted.entries, source);
-    context.setPhase('uploading');
-    const totalBytes = await artifactBytes(extracted.artifacts);
-    let uploaded = 0;
-    const files: Insertable<JobFileTable>[] = [];
-    let sha256Stored = true;
-    let skippedAll = extracted.artifacts.length > 0;
-    const baseKey = planKey(job, sink, title, 'mp4');
-    const base = baseKey.slice(0, baseKey.length - '.mp4'.length);
-    for (const artifact of extracted.artifacts) {
-      const report = (bytes: number) =>
-        context.reportProgress({ bytes: uploaded + bytes, totalBytes, percent: 80 + (totalBytes === 0 ? 0 : ((uploaded + bytes) / totalBytes) * 19) });
-      if (artifact.kind === 'file') {
-        const key = artifact.role === 'file' ? planKey(job, sink, title, artifact.ext) : `${base}${roleSuffix(artifact.role)}.${artifact.ext}`;
-        const decision = await decideKey(sink, key, job.request.ifExists, context.signal);
-        if (decision.action === 'skip') {
-          const kept = await skipped(job, sink, decision.key, artifact.contentType, source, context.signal);
-          files.push(...kept.files.map((f) => ({ ...f, role: artifact.role })));
-          continue;
-        }
-        skippedAll = false;
-        const fileName = decision.key.split('/').at(-1) ?? decision.key;
-        const size = (await fsp.stat(artifact.path)).size;
-        const stored = await sink.store.put({
-          key: decision.key,
-          body: fs.createReadStream(artifact.path),
-          contentType: artifact.contentType,
-          contentLength: size,
-          contentDisposition: contentDisposition(fileName),
-          ifNoneMatch: decision.ifNoneMatch,
-          signal: context.signal,
-          onProgress: report,
-        });
-        if (stored.sizeBytes !== size) throw new AppError('INTEGRITY_MISMATCH', { details: { expected: size, stored: stored.sizeBytes } });
-        await verifyStored(sink, decision.key, size, context.signal);
-        sha256Stored &&= stored.sha256Stored;
-        uploaded += size;
-        files.push(fileRow(job.id, sink, artifact.role, stored, fileName, artifact.contentType));
-      } else {
-        skippedAll = false;
-        const folder = `${base}/${artifact.role}`;
-        for (const entry of artifact.files) {
-          const full = path.join(artifact.dir, entry.relPath);
-          const size = (await fsp.stat(full)).size;
-          const key = `${folder}/${entry.relPath}`;
-          const fileName = entry.relPath.split('/').at(-1) ?? entry.relPath;
-          const stored = await sink.store.put({
-            key,
-            body: fs.createReadStream(full),
-            contentType: entry.contentType,
-            contentLength: size,
-            signal: context.signal,
-          });
-          uploaded += size;
-          report(0);
-          if (entry.relPath === artifact.entry) files.push(fileRow(job.id, sink, artifact.role, stored, fileName, entry.contentType));
-        }
-      }
-    }
-    context.setPhase('verifying');
-    return { files, source, bytes: uploaded, skipped: skippedAll, sha256Stored };
-  } finally {
-    await fsp.rm(workDir, { recursive: true, force: true });
-  }
+/**
+ * A page, a manifest, or a direct file that needs ffmpeg: the media engine makes the artifacts in
+ * the attempt's temp dir (once per attempt), then they are uploaded with the key layout of
+ * `artifact-upload.ts`.
+ */
+async function deliverMedia(
+  deps: ImportHandlerDeps,
+  job: Job,
+  context: JobContext,
+  sink: JobSink,
+  attempt: MediaAttempt,
+  first?: FetchedResponse,
+): Promise<Delivered> {
+  const prepared = await prepareMedia(deps, job, context, attempt, first);
+  const { extracted } = prepared;
+  const title = job.request.titleHint ?? prepared.title ?? 'media';
+  const source: JobSource = { url: job.request.url, title, duration: extracted.durationSeconds, extractor: prepared.extractor };
+  if (extracted.entries !== undefined) return playlistChildren(job, sink, extracted.playlistTitle ?? title, extracted.entries, source);
+  context.setPhase('uploading');
+  const spans = progressSpans(wantsProcessing(job.request));
+  const uploaded = await uploadArtifacts({
+    job,
+    sink,
+    signal: context.signal,
+    title,
+    artifacts: extracted.artifacts,
+    onProgress: (bytes, totalBytes) =>
+      context.reportProgress({ bytes, totalBytes, percent: overallPercent(spans, 'upload', totalBytes === 0 ? 1 : bytes / totalBytes) }),
+  });
+  context.setPhase('verifying');
+  return { files: uploaded.files, source, bytes: uploaded.bytes, skipped: uploaded.skipped, sha256Stored: uploaded.sha256Stored };
 }
 
 /**
@@ -268,19 +231,6 @@ function playlistChildren(
     return { ...rest, url: entry.url, playlist: false, path: folder, ...(entry.title === null ? {} : { titleHint: entry.title }) };
   });
   return { files: [], source, bytes: 0, skipped: false, sha256Stored: true, children: { requests, title } };
-}
-
-function roleSuffix(role: string): string {
-  return role === 'file' ? '' : `.${role}`;
-}
-
-async function artifactBytes(artifacts: readonly Artifact[]): Promise<number> {
-  let total = 0;
-  for (const artifact of artifacts) {
-    if (artifact.kind === 'file') total += (await fsp.stat(artifact.path)).size;
-    else for (const f of artifact.files) total += (await fsp.stat(path.join(artifact.dir, f.relPath))).size;
-  }
-  return total;
 }
 
 function planKey(job: Job, sink: JobSink, title: string, ext: string): string {

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, GetObjectAclCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3TestServer } from '../../support/s3-servers.js';
 import type { TestApp } from '../../support/test-app.js';
 
 // Small helpers shared by the compat specs (loopback only).
+
+/** A parsed JSON answer, as loosely typed as `TestApp.request` gives it. */
+export type JsonBody = Awaited<ReturnType<TestApp['request']>>['body'];
 
 export const sha256 = (buf: Buffer | Uint8Array): string => createHash('sha256').update(buf).digest('hex');
 
@@ -13,14 +16,15 @@ export async function pollJson(
   t: TestApp,
   url: string,
   headers: Record<string, string>,
-  done: (body: any) => boolean,
+  done: (body: JsonBody) => boolean,
   timeoutMs = 45_000,
-): Promise<any> {
+): Promise<JsonBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await t.request('GET', url, { headers });
     if (done(body)) return body;
-    if (Date.now() > deadline) throw new Error(`${url} not done after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${url} not done after ${timeoutMs} ms: ${JSON.stringify(body)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -31,9 +35,8 @@ export async function download(url: string): Promise<{ status: number; bytes: Bu
   return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
 }
 
-/** HeadObject with the server's own credentials (storage class, size). */
-export async function headObject(server: S3TestServer, bucket: string, key: string) {
-  const client = new S3Client({
+function adminClient(server: S3TestServer): S3Client {
+  return new S3Client({
     endpoint: server.endpoint,
     region: server.region,
     forcePathStyle: true,
@@ -41,8 +44,36 @@ export async function headObject(server: S3TestServer, bucket: string, key: stri
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+/** HeadObject with the server's own credentials (storage class, size). */
+export async function headObject(server: S3TestServer, bucket: string, key: string) {
+  const client = adminClient(server);
   try {
     return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Deletes an (empty) bucket behind the app's back, so the next upload to it fails. */
+export async function deleteBucket(server: S3TestServer, bucket: string): Promise<void> {
+  const client = adminClient(server);
+  try {
+    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Whether the object's ACL lets everyone read it (the `public-read` canned ACL). */
+export async function publicReadGranted(server: S3TestServer, bucket: string, key: string): Promise<boolean> {
+  const client = adminClient(server);
+  try {
+    const acl = await client.send(new GetObjectAclCommand({ Bucket: bucket, Key: key }));
+    return (acl.Grants ?? []).some(
+      (g) => g.Permission === 'READ' && (g.Grantee?.URI ?? '').endsWith('/global/AllUsers'),
+    );
   } finally {
     client.destroy();
   }

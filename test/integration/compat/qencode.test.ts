@@ -7,7 +7,7 @@ import { testDatabases } from '../../support/databases.js';
 import { startMediaServer, type MediaServer } from '../../support/media-server.js';
 import { startMoto, type MotoServer } from '../../support/s3-servers.js';
 import { startTestApp, waitForImport, type TestApp } from '../../support/test-app.js';
-import { download, headObject, sha256 } from './compat-support.js';
+import { download, headObject, publicReadGranted, sha256 } from './compat-support.js';
 
 describe.each(testDatabases())('Qencode destination objects in POST /v1/imports on $name', ({ makeUrl }) => {
   const fixtures = inject('fixtures');
@@ -48,10 +48,22 @@ describe.each(testDatabases())('Qencode destination objects in POST /v1/imports 
     const done = await waitForImport(t, key, created.body.id);
     expect(done.error).toBeNull();
     expect(done.result.storage).toBe('destination');
-    expect(done.result.files[0]).toMatchObject({ bucket: 'my-bucket', key: 'folder/output.mp4', sha256: fixtures.videoMp4.sha256 });
-    expect(await moto.listObjects('my-bucket', 'folder/output')).toEqual([{ key: 'folder/output.mp4', size: fixtures.videoMp4.size }]);
-    expect((await headObject(moto, 'my-bucket', 'folder/output.mp4')).StorageClass).toBe('REDUCED_REDUNDANCY');
-    expect(done.result.files[0].presignedUrl.startsWith(`${moto.endpoint}/my-bucket/folder/output.mp4?`)).toBe(true);
+    expect(done.result.files[0]).toMatchObject({
+      bucket: 'my-bucket',
+      key: 'folder/output.mp4',
+      sha256: fixtures.videoMp4.sha256,
+    });
+    expect(await moto.listObjects('my-bucket', 'folder/output')).toEqual([
+      { key: 'folder/output.mp4', size: fixtures.videoMp4.size },
+    ]);
+    expect((await headObject(moto, 'my-bucket', 'folder/output.mp4')).StorageClass).toBe(
+      'REDUCED_REDUNDANCY',
+    );
+    // permissions: public-read is sent as the object's canned ACL.
+    expect(await publicReadGranted(moto, 'my-bucket', 'folder/output.mp4')).toBe(true);
+    expect(
+      done.result.files[0].presignedUrl.startsWith(`${moto.endpoint}/my-bucket/folder/output.mp4?`),
+    ).toBe(true);
     const fetched = await download(done.result.files[0].presignedUrl);
     expect(fetched.status).toBe(200);
     expect(sha256(fetched.bytes)).toBe(fixtures.videoMp4.sha256);
@@ -67,23 +79,42 @@ describe.each(testDatabases())('Qencode destination objects in POST /v1/imports 
     const done = await waitForImport(t, key, created.body.id);
     expect(done.error).toBeNull();
     expect(done.result.files[0].key).toBe('folder/Loopback Test Clip.mp4');
-    expect((await moto.listObjects('my-bucket', 'folder/Loopback')).map((o) => o.key)).toEqual(['folder/Loopback Test Clip.mp4']);
+    expect((await moto.listObjects('my-bucket', 'folder/Loopback')).map((o) => o.key)).toEqual([
+      'folder/Loopback Test Clip.mp4',
+    ]);
   });
+
+  let abrKeys: string[] = [];
 
   it('ABR outputs (HLS) are written under the folder the url names', async () => {
     const created = await t.request('POST', '/v1/imports', {
       key,
-      body: { url: media.url('/page/video.html'), outputs: ['hls'], destination: seedDestination('abr/stream') },
+      body: {
+        url: media.url('/page/video.html'),
+        outputs: ['hls'],
+        destination: seedDestination('abr/stream'),
+      },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(202);
     const done = await waitForImport(t, key, created.body.id, 60_000);
     expect(done.error).toBeNull();
-    const keys = (await moto.listObjects('my-bucket', 'abr/')).map((o) => o.key);
-    console.log(keys, done.result.files);
-    expect(keys.length).toBeGreaterThan(2);
-    for (const k of keys) expect(k.startsWith('abr/stream/')).toBe(true);
-    expect(keys.some((k) => k.endsWith('.m3u8'))).toBe(true);
+    abrKeys = (await moto.listObjects('my-bucket', 'abr/')).map((o) => o.key);
+    expect(abrKeys.length).toBeGreaterThan(2);
+    for (const k of abrKeys) expect(k.startsWith('abr/stream/')).toBe(true);
+    expect(abrKeys.some((k) => k.endsWith('/master.m3u8'))).toBe(true);
+    expect(done.result.files[0]).toMatchObject({
+      role: 'hls',
+      bucket: 'my-bucket',
+      key: expect.stringMatching(/^abr\/stream\/.*master\.m3u8$/),
+    });
   }, 90_000);
+
+  // The seed: "specify the path to a folder where the contents of the HLS or DASH stream should be
+  // located". Today the job handler nests them one level deeper, at <folder>/<title>/hls/… (see the
+  // report); this flips to a failure (and should become a plain `it`) once that is fixed.
+  it.fails('KNOWN GAP: the HLS master playlist sits directly in the folder (abr/stream/master.m3u8)', () => {
+    expect(abrKeys).toContain('abr/stream/master.m3u8');
+  });
 
   it('refuses malformed destination objects with a 4xx before any work', async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
@@ -95,7 +126,10 @@ describe.each(testDatabases())('Qencode destination objects in POST /v1/imports 
       [(({ secret: _s, ...rest }) => rest)(seedDestination('folder')), /destination/],
     ];
     for (const [destination, message] of cases) {
-      const res = await t.request('POST', '/v1/imports', { key, body: { url: media.url('/media/video.mp4'), destination } });
+      const res = await t.request('POST', '/v1/imports', {
+        key,
+        body: { url: media.url('/media/video.mp4'), destination },
+      });
       expect(res.status, JSON.stringify(destination)).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
       expect(`${res.body.error.field ?? ''} ${res.body.error.message}`).toMatch(message);

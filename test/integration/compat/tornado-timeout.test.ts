@@ -13,7 +13,8 @@ describe('Tornado POST /user/bucket against an endpoint that never answers', () 
 
   beforeAll(async () => {
     silent = await startSilentEndpoint();
-    for (const database of testDatabases()) apps.push(await startTestApp({ databaseUrl: await database.makeUrl(), workers: 0 }));
+    for (const database of testDatabases())
+      apps.push(await startTestApp({ databaseUrl: await database.makeUrl(), workers: 0 }));
   });
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.close()));
@@ -27,7 +28,13 @@ describe('Tornado POST /user/bucket against an endpoint that never answers', () 
         const started = Date.now();
         const res = await t.request('POST', '/user/bucket', {
           headers,
-          body: { endpoint: silent.endpoint, bucket: 'my-tornado-downloads', region: 'us-east-1', access_key: 'AKIAIOSFODNN7EXAMPLE', secret_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+          body: {
+            endpoint: silent.endpoint,
+            bucket: 'my-tornado-downloads',
+            region: 'us-east-1',
+            access_key: 'AKIAIOSFODNN7EXAMPLE',
+            secret_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+          },
         });
         const elapsed = Date.now() - started;
         expect(res.status).toBe(400);

@@ -54,23 +54,40 @@ describe.each(testDatabases())('Tornado adapter on $name', ({ makeUrl }) => {
 
     const listed = await t.request('GET', '/v1/destinations', { headers });
     expect(listed.body.items).toHaveLength(1);
-    expect(listed.body.items[0]).toMatchObject({ name: 'tornado', bucket: SEED_BUCKET, default: true, region: 'us-east-1' });
+    expect(listed.body.items[0]).toMatchObject({
+      name: 'tornado',
+      bucket: SEED_BUCKET,
+      default: true,
+      region: 'us-east-1',
+    });
     expect(JSON.stringify(listed.body)).not.toContain('wJalrXUtnFEMI');
     // The verification marker was removed again.
     expect(await moto.listObjects(SEED_BUCKET, '.bucketload-check')).toEqual([]);
 
     // Posting again replaces the configuration (another bucket), still one destination.
     const other = await moto.createBucket();
-    const replaced = await t.request('POST', '/user/bucket', { headers, body: seedBucketBody(moto.endpoint, other) });
+    const replaced = await t.request('POST', '/user/bucket', {
+      headers,
+      body: seedBucketBody(moto.endpoint, other),
+    });
     expect(replaced.body).toEqual({ message: 'Bucket configuration updated successfully' });
     const after = await t.request('GET', '/v1/destinations', { headers });
-    expect(after.body.items.map((d: any) => [d.name, d.bucket, d.default])).toEqual([['tornado', other, true]]);
+    expect(
+      after.body.items.map((d: { name: string; bucket: string; default: boolean }) => [
+        d.name,
+        d.bucket,
+        d.default,
+      ]),
+    ).toEqual([['tornado', other, true]]);
   });
 
   it('POST /jobs with a folder lands at <folder>/<title>.<ext>; s3_url is a 24-hour presigned URL with the same bytes', async () => {
     const headers = await newUser();
     await t.request('POST', '/user/bucket', { headers, body: seedBucketBody(moto.endpoint) });
-    const created = await t.request('POST', '/jobs', { headers, body: { url: media.url('/page/video.html'), folder: 'my-folder' } });
+    const created = await t.request('POST', '/jobs', {
+      headers,
+      body: { url: media.url('/page/video.html'), folder: 'my-folder' },
+    });
     expect(created.status).toBe(200);
     expect(Object.keys(created.body)).toEqual(['job_id']);
 
@@ -91,11 +108,34 @@ describe.each(testDatabases())('Tornado adapter on $name', ({ makeUrl }) => {
     expect(done.file_size).toBe(stored.body.length);
 
     const s3Url = new URL(done.s3_url);
-    expect(`${s3Url.origin}${s3Url.pathname}`).toBe(`${moto.endpoint}/${SEED_BUCKET}/my-folder/Loopback%20Test%20Clip.mp4`);
+    expect(`${s3Url.origin}${s3Url.pathname}`).toBe(
+      `${moto.endpoint}/${SEED_BUCKET}/my-folder/Loopback%20Test%20Clip.mp4`,
+    );
     expect(s3Url.searchParams.get('X-Amz-Expires')).toBe('86400');
     const fetched = await download(done.s3_url);
     expect(fetched.status).toBe(200);
     expect(sha256(fetched.bytes)).toBe(sha256(stored.body));
+  });
+
+  it('format and filename: the file is remuxed into the container Tornado asks for, under the sanitised name', async () => {
+    const headers = await newUser();
+    const bucket = await moto.createBucket();
+    await t.request('POST', '/user/bucket', { headers, body: seedBucketBody(moto.endpoint, bucket) });
+    const created = await t.request('POST', '/jobs', {
+      headers,
+      body: {
+        url: media.url('/media/video.mp4'),
+        folder: 'formats',
+        filename: 'my/video',
+        format: 'mkv',
+        video_codec: 'copy',
+        audio_codec: 'copy',
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const done = await waitJob(headers, created.body.job_id);
+    expect(done.error).toBeNull();
+    expect((await moto.listObjects(bucket)).map((o) => o.key)).toEqual(['formats/my-video.mkv']);
   });
 
   it('DELETE /user/bucket resets to managed storage: the next job does not touch the bucket', async () => {
@@ -107,7 +147,10 @@ describe.each(testDatabases())('Tornado adapter on $name', ({ makeUrl }) => {
     expect(reset.body.message).toMatch(/managed storage/);
     expect((await t.request('DELETE', '/user/bucket', { headers })).status).toBe(200);
 
-    const created = await t.request('POST', '/jobs', { headers, body: { url: media.url('/media/video.mp4'), folder: 'after-reset' } });
+    const created = await t.request('POST', '/jobs', {
+      headers,
+      body: { url: media.url('/media/video.mp4'), folder: 'after-reset' },
+    });
     const done = await waitJob(headers, created.body.job_id);
     expect(done.status).toBe('Completed');
     const native = await t.request('GET', `/v1/imports/${created.body.job_id}`, { headers });
@@ -125,12 +168,22 @@ describe.each(testDatabases())('Tornado adapter on $name', ({ makeUrl }) => {
     const readOnly = await iamMoto.createRestrictedUser({
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] },
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:ListBucket'],
+          Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+        },
       ],
     });
     const denied = await t.request('POST', '/user/bucket', {
       headers,
-      body: { endpoint: iamMoto.endpoint, bucket, region: 'us-east-1', access_key: readOnly.accessKeyId, secret_key: readOnly.secretAccessKey },
+      body: {
+        endpoint: iamMoto.endpoint,
+        bucket,
+        region: 'us-east-1',
+        access_key: readOnly.accessKeyId,
+        secret_key: readOnly.secretAccessKey,
+      },
     });
     expect(denied.status).toBe(400);
     expect(denied.body).toEqual({ error: 'Verification failed: Access Denied' });
@@ -139,18 +192,50 @@ describe.each(testDatabases())('Tornado adapter on $name', ({ makeUrl }) => {
 
   it('answers "Verification failed: NoSuchBucket" for a missing bucket, and classified reasons for other failures', async () => {
     const headers = await newUser();
-    const missing = await t.request('POST', '/user/bucket', { headers, body: seedBucketBody(moto.endpoint, 'no-such-bucket-here') });
+    const missing = await t.request('POST', '/user/bucket', {
+      headers,
+      body: seedBucketBody(moto.endpoint, 'no-such-bucket-here'),
+    });
     expect(missing.status).toBe(400);
     expect(missing.body).toEqual({ error: 'Verification failed: NoSuchBucket' });
 
     const bucket = await iamMoto.createBucket();
     const wrongSecret = await t.request('POST', '/user/bucket', {
       headers,
-      body: { endpoint: iamMoto.endpoint, bucket, region: 'us-east-1', access_key: iamMoto.accessKeyId, secret_key: 'not-the-secret' },
+      body: {
+        endpoint: iamMoto.endpoint,
+        bucket,
+        region: 'us-east-1',
+        access_key: iamMoto.accessKeyId,
+        secret_key: 'not-the-secret',
+      },
     });
     expect(wrongSecret.status).toBe(400);
     expect(wrongSecret.body).toEqual({ error: 'Verification failed: SignatureDoesNotMatch' });
     expect((await t.request('GET', '/v1/destinations', { headers })).body.items).toEqual([]);
+  });
+
+  it('documents both adapters in /docs under their own tags', async () => {
+    const { body } = await t.request('GET', '/docs');
+    const tags = (path: string, method: string) => body.paths[path]?.[method]?.tags;
+    expect(tags('/user/bucket', 'post')).toEqual(['tornado']);
+    expect(tags('/user/bucket', 'delete')).toEqual(['tornado']);
+    expect(tags('/jobs', 'post')).toEqual(['tornado']);
+    expect(tags('/jobs/{id}', 'get')).toEqual(['tornado']);
+    expect(tags('/import', 'post')).toEqual(['importly']);
+    expect(tags('/import/status', 'get')).toEqual(['importly']);
+    expect(
+      Object.keys(body.paths['/import'].post.requestBody.content['application/json'].schema.properties),
+    ).toEqual(
+      expect.arrayContaining([
+        'store',
+        'storagePath',
+        'storageFilename',
+        'storageBucket',
+        'storageClass',
+        'storageReturnLocation',
+      ]),
+    );
   });
 
   it('answers bad input with a 4xx in Tornado style, never a 5xx', async () => {
@@ -163,7 +248,13 @@ describe.each(testDatabases())('Tornado adapter on $name', ({ makeUrl }) => {
       ['POST', '/user/bucket', '{not json', 400, /JSON/],
       ['POST', '/jobs', {}, 400, /url/],
       ['POST', '/jobs', { url: 'ftp://example.test/a.mp4' }, 400, /http/],
-      ['POST', '/jobs', { url: media.url('/media/video.mp4'), folder: 'x'.repeat(201) }, 400, 'Folder name too long (max 200 characters)'],
+      [
+        'POST',
+        '/jobs',
+        { url: media.url('/media/video.mp4'), folder: 'x'.repeat(201) },
+        400,
+        'Folder name too long (max 200 characters)',
+      ],
       ['POST', '/jobs', { url: media.url('/media/video.mp4'), folder: '../up' }, 400, /cannot contain \.\./],
       ['POST', '/jobs', { url: media.url('/media/video.mp4'), folder: '/abs' }, 400, /start with \//],
       ['POST', '/jobs', { url: media.url('/media/video.mp4'), folder: 'a//b' }, 400, /empty folder/],
@@ -182,13 +273,18 @@ describe.each(testDatabases())('Tornado adapter on $name', ({ makeUrl }) => {
       status: 401,
       body: { error: 'Missing API Key' },
     });
-    expect(await t.request('GET', '/jobs/x', { headers: { 'x-api-key': `bl_${'x'.repeat(43)}` } })).toMatchObject({
+    expect(
+      await t.request('GET', '/jobs/x', { headers: { 'x-api-key': `bl_${'x'.repeat(43)}` } }),
+    ).toMatchObject({
       status: 401,
       body: { error: 'Invalid API Key' },
     });
     // Another user's job is not found.
     const other = await newUser();
-    const created = await t.request('POST', '/jobs', { headers: other, body: { url: media.url('/media/audio.mp3') } });
+    const created = await t.request('POST', '/jobs', {
+      headers: other,
+      body: { url: media.url('/media/audio.mp3') },
+    });
     expect((await t.request('GET', `/jobs/${created.body.job_id}`, { headers })).status).toBe(404);
     await waitJob(other, created.body.job_id);
   });

@@ -55,6 +55,12 @@ export function toImportlyStatus(view: ImportView): ImportlyStatusData {
     duration: view.source?.duration ?? null,
     fileSizeBytes: file?.sizeBytes ?? null,
     costInDollars: 0,
-    ...(failed ? { error: view.error?.message ?? (view.status === 'canceled' ? 'The import was canceled.' : 'The import failed.') } : {}),
+    ...(failed
+      ? {
+          error:
+            view.error?.message ??
+            (view.status === 'canceled' ? 'The import was canceled.' : 'The import failed.'),
+        }
+      : {}),
   };
 }

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../../core/errors.js';
-import { DEFAULT_PRESIGN_SECONDS, type FormatRequest, type ImportRequest } from '../../../jobs/import-request.js';
+import {
+  DEFAULT_PRESIGN_SECONDS,
+  type FormatRequest,
+  type ImportRequest,
+} from '../../../jobs/import-request.js';
 import { validateUserFileName, validateUserPath } from '../../../storage/object-key.js';
 import type { AppServices } from '../../app-services.js';
 import { requireAuth } from '../../auth.js';
@@ -18,7 +21,7 @@ import {
 /** Importly-compatible routes (seed 001): Bearer auth, `{ success, data }` answers. */
 export function importlyRoutes(services: AppServices): FastifyPluginAsyncTypebox {
   return async (app) => {
-    registerCompatErrorHandler(app as unknown as FastifyInstance, (error) => ({
+    registerCompatErrorHandler(app, (error) => ({
       status: error.status,
       body: { success: false, error: error.message, code: error.code },
     }));
@@ -36,7 +39,10 @@ export function importlyRoutes(services: AppServices): FastifyPluginAsyncTypebox
       async (request) => {
         const auth = requireAuth(request);
         const importRequest = await toImportlyImportRequest(services, auth.userId, request.body);
-        const { job } = await services.imports.create(auth.userId, importRequest, { rawBody: request.body, requestId: request.id });
+        const { job } = await services.imports.create(auth.userId, importRequest, {
+          rawBody: request.body,
+          requestId: request.id,
+        });
         return { success: true as const, data: { jobId: job.id, status: importlyStatus(job.status) } };
       },
     );
@@ -60,23 +66,35 @@ export function importlyRoutes(services: AppServices): FastifyPluginAsyncTypebox
   };
 }
 
-export async function toImportlyImportRequest(services: AppServices, userId: string, body: ImportlyImportBody): Promise<ImportRequest> {
+export async function toImportlyImportRequest(
+  services: AppServices,
+  userId: string,
+  body: ImportlyImportBody,
+): Promise<ImportRequest> {
   const store = body.store === true;
   // Checked now, so a bad folder or name is a 400 and not a job that fails later.
   const path = body.storagePath === undefined ? undefined : validateUserPath(body.storagePath, 'storagePath');
-  const filename = body.storageFilename === undefined ? undefined : validateUserFileName(body.storageFilename, 'storageFilename');
+  const filename =
+    body.storageFilename === undefined
+      ? undefined
+      : validateUserFileName(body.storageFilename, 'storageFilename');
   const format = importlyFormat(body);
 
   if (store && (await services.destinations.getDefault(userId)) === undefined) {
     throw new AppError('VALIDATION_FAILED', {
       field: 'store',
-      message: 'S3 storage is not configured: save your bucket as the default destination first (POST /v1/destinations with "default": true).',
+      message:
+        'S3 storage is not configured: save your bucket as the default destination first (POST /v1/destinations with "default": true).',
     });
   }
   // storageBucket and storageClass describe the S3 upload; without `store` there is none (Importly
   // ignores them too), and managed storage has neither buckets nor classes.
   const overrides = store ? { bucket: body.storageBucket, storageClass: body.storageClass } : {};
-  const destination = await services.imports.resolveDestinationRef(userId, store ? undefined : 'managed', overrides);
+  const destination = await services.imports.resolveDestinationRef(
+    userId,
+    store ? undefined : 'managed',
+    overrides,
+  );
   const returnLocation = store && body.storageReturnLocation === true;
   return {
     url: body.url,
@@ -101,14 +119,20 @@ export function importlyFormat(body: ImportlyImportBody): FormatRequest | undefi
   if (body.includeAudio === false) {
     throw new AppError('VALIDATION_FAILED', {
       field: 'includeAudio',
-      message: body.includeVideo === false ? 'includeVideo and includeAudio cannot both be false.' : 'Video without audio (includeAudio: false) is not supported.',
+      message:
+        body.includeVideo === false
+          ? 'includeVideo and includeAudio cannot both be false.'
+          : 'Video without audio (includeAudio: false) is not supported.',
     });
   }
   if (body.includeVideo === false) return { kind: 'audio' };
   const quality = body.videoQuality;
   if (quality === undefined) return undefined;
   if (quality === '144p' || quality === 'lowest') {
-    throw new AppError('VALIDATION_FAILED', { field: 'videoQuality', message: `videoQuality ${quality} is not supported; the lowest cap is 240p.` });
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'videoQuality',
+      message: `videoQuality ${quality} is not supported; the lowest cap is 240p.`,
+    });
   }
   return { kind: 'video', quality };
 }

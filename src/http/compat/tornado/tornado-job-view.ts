@@ -50,7 +50,11 @@ export function toTornadoJobView(view: ImportView, folder: string | undefined): 
   const status = tornadoStatus(view.status);
   const file = status === 'Completed' ? primaryFile(view) : undefined;
   const error =
-    view.status === 'canceled' ? (view.error?.message ?? 'The job was canceled.') : status === 'Failed' ? (view.error?.message ?? 'The job failed.') : null;
+    view.status === 'canceled'
+      ? (view.error?.message ?? 'The job was canceled.')
+      : status === 'Failed'
+        ? (view.error?.message ?? 'The job failed.')
+        : null;
   return {
     id: view.id,
     url: view.url,
@@ -58,7 +62,7 @@ export function toTornadoJobView(view: ImportView, folder: string | undefined): 
     s3_url: file?.presignedUrl ?? null,
     subtitle_url: null,
     error,
-    step: tornadoStep(view.status, view.phase as JobPhase | null),
+    step: tornadoStep(view.status, view.phase),
     title: view.source?.title ?? null,
     folder: folder ?? null,
     file_size: file?.sizeBytes ?? null,

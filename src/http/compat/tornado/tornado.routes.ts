@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../../core/errors.js';
 import type { ErrorCode } from '../../../core/error-codes.js';
 import { DEFAULT_PRESIGN_SECONDS, type ImportRequest } from '../../../jobs/import-request.js';
@@ -56,7 +55,7 @@ const TORNADO_TEXTS: Partial<Record<ErrorCode, string>> = {
 /** Tornado-compatible routes (seed 000): `x-api-key` auth, `{"error":"…"}` errors. */
 export function tornadoRoutes(services: AppServices): FastifyPluginAsyncTypebox {
   return async (app) => {
-    registerCompatErrorHandler(app as unknown as FastifyInstance, (error) => ({
+    registerCompatErrorHandler(app, (error) => ({
       status: error.status,
       body: { error: TORNADO_TEXTS[error.code] ?? error.message },
     }));
@@ -66,7 +65,8 @@ export function tornadoRoutes(services: AppServices): FastifyPluginAsyncTypebox 
       {
         schema: {
           tags: ['tornado'],
-          summary: 'Tornado: configure your S3 bucket (verified before saving; becomes the default destination)',
+          summary:
+            'Tornado: configure your S3 bucket (verified before saving; becomes the default destination)',
           body: TornadoBucketBody,
           response: { 200: TornadoMessage, '4xx': TornadoError },
         },
@@ -112,7 +112,8 @@ export function tornadoRoutes(services: AppServices): FastifyPluginAsyncTypebox 
       {
         schema: {
           tags: ['tornado'],
-          summary: 'Tornado: create a download job into your bucket (or managed storage) at <folder>/<title>.<ext>',
+          summary:
+            'Tornado: create a download job into your bucket (or managed storage) at <folder>/<title>.<ext>',
           body: TornadoJobBody,
           response: { 200: TornadoJobCreated, '4xx': TornadoError },
         },
@@ -120,7 +121,10 @@ export function tornadoRoutes(services: AppServices): FastifyPluginAsyncTypebox 
       async (request) => {
         const auth = requireAuth(request);
         const importRequest = await toTornadoImportRequest(services, auth.userId, request.body);
-        const { job } = await services.imports.create(auth.userId, importRequest, { rawBody: request.body, requestId: request.id });
+        const { job } = await services.imports.create(auth.userId, importRequest, {
+          rawBody: request.body,
+          requestId: request.id,
+        });
         return { job_id: job.id };
       },
     );
@@ -144,12 +148,19 @@ export function tornadoRoutes(services: AppServices): FastifyPluginAsyncTypebox 
   };
 }
 
-export async function toTornadoImportRequest(services: AppServices, userId: string, body: TornadoJobBody): Promise<ImportRequest> {
+export async function toTornadoImportRequest(
+  services: AppServices,
+  userId: string,
+  body: TornadoJobBody,
+): Promise<ImportRequest> {
   const folder = body.folder === undefined ? undefined : tornadoFolder(body.folder);
   // "Custom filename (without extension). Will be sanitized.": sanitised, not refused.
   const filename = body.filename === undefined ? '' : sanitizeFileName(body.filename);
   if (body.format === 'mov') {
-    throw new AppError('VALIDATION_FAILED', { field: 'format', message: 'format mov is not supported; use mp4, mkv or webm' });
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'format',
+      message: 'format mov is not supported; use mp4, mkv or webm',
+    });
   }
   return {
     url: body.url,
@@ -170,10 +181,16 @@ export async function toTornadoImportRequest(services: AppServices, userId: stri
 /** Checks a Tornado `folder` with Tornado's own messages, then bucketload's key rules. */
 export function tornadoFolder(raw: string): string {
   if ([...raw].length > MAX_FOLDER_CHARS) {
-    throw new AppError('VALIDATION_FAILED', { field: 'folder', message: `Folder name too long (max ${MAX_FOLDER_CHARS} characters)` });
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'folder',
+      message: `Folder name too long (max ${MAX_FOLDER_CHARS} characters)`,
+    });
   }
   if (raw.startsWith('/') || raw.includes('..')) {
-    throw new AppError('INVALID_KEY', { field: 'folder', message: 'Invalid folder name: it cannot contain .. or start with /' });
+    throw new AppError('INVALID_KEY', {
+      field: 'folder',
+      message: 'Invalid folder name: it cannot contain .. or start with /',
+    });
   }
   return validateUserPath(raw, 'folder');
 }

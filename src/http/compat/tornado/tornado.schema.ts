@@ -11,12 +11,20 @@ export const TornadoBucketBody = Type.Object(
     endpoint: Type.String({
       minLength: 1,
       maxLength: 2048,
-      description: 'S3 endpoint URL, e.g. https://s3.us-east-1.amazonaws.com or https://ACCOUNT.r2.cloudflarestorage.com',
+      description:
+        'S3 endpoint URL, e.g. https://s3.us-east-1.amazonaws.com or https://ACCOUNT.r2.cloudflarestorage.com',
     }),
     bucket: Type.String({ minLength: 1, maxLength: 63 }),
-    region: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'e.g. us-east-1, or auto for R2' })),
+    region: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'e.g. us-east-1, or auto for R2' }),
+    ),
     access_key: Type.String({ minLength: 1, maxLength: 256, pattern: NoControl }),
-    secret_key: Type.String({ minLength: 1, maxLength: 512, pattern: NoControl, description: 'Write-only; stored encrypted' }),
+    secret_key: Type.String({
+      minLength: 1,
+      maxLength: 512,
+      pattern: NoControl,
+      description: 'Write-only; stored encrypted',
+    }),
   },
   { additionalProperties: false },
 );
@@ -34,15 +42,26 @@ export const TornadoJobBody = Type.Object(
       Type.String({
         maxLength: 1024,
         pattern: NoControl,
-        description: 'S3 folder prefix: the object lands at <folder>/<title>.<ext>. At most 200 characters; no .. and no leading /.',
+        description:
+          'S3 folder prefix: the object lands at <folder>/<title>.<ext>. At most 200 characters; no .. and no leading /.',
       }),
     ),
     filename: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 255, description: 'Custom file name without extension (sanitised)' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        description: 'Custom file name without extension (sanitised)',
+      }),
     ),
-    format: Type.Optional(StringEnum(TORNADO_FORMATS, { description: 'Output container; mov is not supported' })),
-    video_codec: Type.Optional(StringEnum(['copy'], { description: 'Only copy (no re-encode) is supported' })),
-    audio_codec: Type.Optional(StringEnum(['copy'], { description: 'Only copy (no re-encode) is supported' })),
+    format: Type.Optional(
+      StringEnum(TORNADO_FORMATS, { description: 'Output container; mov is not supported' }),
+    ),
+    video_codec: Type.Optional(
+      StringEnum(['copy'], { description: 'Only copy (no re-encode) is supported' }),
+    ),
+    audio_codec: Type.Optional(
+      StringEnum(['copy'], { description: 'Only copy (no re-encode) is supported' }),
+    ),
     webhook_url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
   },
   { additionalProperties: false },
@@ -51,7 +70,10 @@ export type TornadoJobBody = Static<typeof TornadoJobBody>;
 
 export const TornadoJobCreated = Type.Object({ job_id: Type.String() });
 
-export const TornadoJobParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+export const TornadoJobParams = Type.Object(
+  { id: Type.String({ maxLength: 64 }) },
+  { additionalProperties: false },
+);
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -64,7 +86,9 @@ export const TornadoJobView = Type.Object({
   id: Type.String(),
   url: Type.String(),
   status: StringEnum(TORNADO_STATUSES),
-  s3_url: Nullable(Type.String({ description: 'Presigned download URL, valid for 24 hours (only when Completed)' })),
+  s3_url: Nullable(
+    Type.String({ description: 'Presigned download URL, valid for 24 hours (only when Completed)' }),
+  ),
   subtitle_url: Type.Null({ description: 'Subtitles are not downloaded by bucketload: always null' }),
   error: Nullable(Type.String({ description: 'Error message (only when Failed)' })),
   step: StringEnum(TORNADO_STEPS),
