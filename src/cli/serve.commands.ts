@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { createRuntime } from '../app/runtime.js';
 import { createLogger } from '../core/logger.js';
-import { buildApp } from '../http/app.js';
 import { configOrExit } from './context.js';
 
 /**
@@ -18,13 +16,17 @@ export function registerServeCommands(program: Command): void {
     .action(async (opts: { workers: boolean; grace: string }) => {
       const config = configOrExit();
       const logger = createLogger(config.logLevel);
+      const { createRuntime, buildApp } = await loadServer();
       const runtime = await createRuntime(config, logger);
       const { services } = runtime;
-      if ((await services.users.count()) === 0) {
-        const admin = await services.users.create('admin', true);
+      // First start: no admin, or only the key-less admin that a CLI command created on its own.
+      const admins = (await services.users.list()).filter((user) => user.isAdmin);
+      const keyless = admins.length === 1 && admins[0] !== undefined && (await services.keys.list({ userId: admins[0].id })).length === 0;
+      if (admins.length === 0 || keyless) {
+        const admin = admins[0] ?? (await services.users.create('admin', true));
         const { key } = await services.keys.create(admin.id, 'bootstrap');
         process.stderr.write(
-          `\nCreated the first user "admin". Its API key, shown only this once:\n\n  ${key}\n\n` +
+          `\n${keyless ? 'Created a first API key for' : 'Created the first user'} "${admin.name}". Its API key, shown only this once:\n\n  ${key}\n\n` +
             `Try: curl -H "Authorization: Bearer ${key}" ${config.publicUrl}/v1/imports\n\n`,
         );
       }
@@ -44,18 +46,34 @@ export function registerServeCommands(program: Command): void {
     .description('run job workers only (no HTTP API)')
     .option('--concurrency <n>', 'jobs at once (default BUCKETLOAD_WORKER_CONCURRENCY)')
     .option('--grace <seconds>', 'shutdown grace period for running jobs', '20')
-    .action(async (opts: { concurrency?: string; grace: string }) => {
+    .option('--metrics-port <port>', 'serve GET /metrics (Prometheus) on BUCKETLOAD_HOST:port')
+    .action(async (opts: { concurrency?: string; grace: string; metricsPort?: string }) => {
       const config = configOrExit();
       const logger = createLogger(config.logLevel);
+      const { createRuntime, startMetricsServer } = await loadServer();
       const runtime = await createRuntime(config, logger);
       const concurrency = opts.concurrency === undefined ? Math.max(1, config.workerConcurrency) : Number(opts.concurrency);
       const pool = runtime.startWorkers(concurrency);
-      logger.info({ workerId: pool.workerId, concurrency }, 'bucketload worker started');
+      const metrics = runtime.services.metrics;
+      const metricsServer =
+        opts.metricsPort === undefined || metrics === undefined ? undefined : await startMetricsServer(metrics, config.host, Number(opts.metricsPort));
+      logger.info({ workerId: pool.workerId, concurrency, metricsPort: metricsServer?.port }, 'bucketload worker started');
       onShutdown(async () => {
         await pool.stop(Number(opts.grace) * 1000);
+        await metricsServer?.close();
         await runtime.close();
       });
     });
+}
+
+/** The server's modules, loaded on use: `--help` and the one-shot commands do not pay for them. */
+async function loadServer() {
+  const [{ createRuntime }, { buildApp }, { startMetricsServer }] = await Promise.all([
+    import('../app/runtime.js'),
+    import('../http/app.js'),
+    import('../observability/metrics-server.js'),
+  ]);
+  return { createRuntime, buildApp, startMetricsServer };
 }
 
 function onShutdown(close: () => Promise<void>): void {

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import type { Rendition } from '../media/rendition-ladder.js';
+import { parseRenditionTable } from '../media/rendition-table.js';
 import { parseEgressAllow } from '../security/egress/egress-allow.js';
 
 /**
@@ -14,6 +16,8 @@ export interface ManagedS3Config {
   readonly endpoint: string | undefined;
   readonly region: string;
   readonly forcePathStyle: boolean;
+  /** From `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (required with an s3:// managed storage). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 export interface Config {
@@ -31,12 +35,36 @@ export interface Config {
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
   readonly maxFileBytes: number;
+  /** Longest media (seconds) a job may deliver; undefined: no limit. */
+  readonly maxDurationSeconds: number | undefined;
+  /** HLS/DASH rendition table (`name:height:videoKbps:audioKbps,…`); undefined: the built-in one. */
+  readonly renditions: readonly Rendition[] | undefined;
   readonly logLevel: LogLevel;
   readonly corsOrigins: readonly string[];
   readonly maxActiveJobsPerUser: number;
   readonly rateLimitPerMinute: number;
+  /** Failed authentications per client address per minute before 401s turn into 429s. */
+  readonly authFailuresPerMinute: number;
   readonly leaseSeconds: number;
   readonly maxAttempts: number;
+  /** First webhook retry delay; each later one is 4× longer, capped at 6 h. */
+  readonly webhookBackoffSeconds: number;
+  /** Webhook delivery attempts before a delivery is marked failed. */
+  readonly webhookMaxAttempts: number;
+  /**
+   * The standard AWS variables as given (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+   * `AWS_SESSION_TOKEN`, `AWS_REGION` or `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL_S3` or
+   * `AWS_ENDPOINT_URL`): the defaults of `bucketload import --to s3://…` and `destinations test`.
+   */
+  readonly aws: AwsEnvironment;
+}
+
+export interface AwsEnvironment {
+  readonly accessKeyId: string | undefined;
+  readonly secretAccessKey: string | undefined;
+  readonly sessionToken: string | undefined;
+  readonly region: string | undefined;
+  readonly endpointUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -85,7 +113,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   let managedStorage: Config['managedStorage'] = { kind: 'local', dir: path.join(dataDir, 'objects') };
   const rawManaged = str('BUCKETLOAD_MANAGED_STORAGE');
   if (rawManaged !== undefined) {
-    const parsed = parseManagedStorage(rawManaged, cwd);
+    const parsed = parseManagedStorage(rawManaged, cwd, {
+      accessKeyId: str('AWS_ACCESS_KEY_ID') ?? '',
+      secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? '',
+    });
     if (typeof parsed === 'string') problems.push(parsed);
     else managedStorage = parsed;
   }
@@ -112,6 +143,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (logLevel === undefined) problems.push(`BUCKETLOAD_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${rawLevel}")`);
 
   const maxFileBytes = int('BUCKETLOAD_MAX_FILE_BYTES', 50 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER);
+  const maxDurationSeconds = str('BUCKETLOAD_MAX_DURATION_SECONDS') === undefined ? undefined : int('BUCKETLOAD_MAX_DURATION_SECONDS', 0, 1, 10_000_000);
+  const rawRenditions = str('BUCKETLOAD_RENDITIONS');
+  const parsedRenditions = rawRenditions === undefined ? undefined : parseRenditionTable(rawRenditions);
+  if (typeof parsedRenditions === 'string') problems.push(parsedRenditions);
   const corsOrigins = (str('BUCKETLOAD_CORS_ORIGINS') ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -134,12 +169,24 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ffmpegPath: str('BUCKETLOAD_FFMPEG_PATH') ?? 'ffmpeg',
     ffprobePath: str('BUCKETLOAD_FFPROBE_PATH') ?? 'ffprobe',
     maxFileBytes,
+    maxDurationSeconds,
+    renditions: typeof parsedRenditions === 'string' ? undefined : parsedRenditions,
     logLevel: logLevel ?? 'info',
     corsOrigins,
     maxActiveJobsPerUser: int('BUCKETLOAD_MAX_ACTIVE_JOBS_PER_USER', 100, 1, 1_000_000),
     rateLimitPerMinute: int('BUCKETLOAD_RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    authFailuresPerMinute: int('BUCKETLOAD_AUTH_FAILURES_PER_MINUTE', 60, 1, 10_000_000),
     leaseSeconds: int('BUCKETLOAD_LEASE_SECONDS', 30, 2, 3600),
     maxAttempts: int('BUCKETLOAD_MAX_ATTEMPTS', 3, 1, 20),
+    webhookBackoffSeconds: int('BUCKETLOAD_WEBHOOK_BACKOFF_SECONDS', 10, 1, 3600),
+    webhookMaxAttempts: int('BUCKETLOAD_WEBHOOK_MAX_ATTEMPTS', 8, 1, 30),
+    aws: Object.freeze({
+      accessKeyId: str('AWS_ACCESS_KEY_ID'),
+      secretAccessKey: str('AWS_SECRET_ACCESS_KEY'),
+      sessionToken: str('AWS_SESSION_TOKEN'),
+      region: str('AWS_REGION') ?? str('AWS_DEFAULT_REGION'),
+      endpointUrl: str('AWS_ENDPOINT_URL_S3') ?? str('AWS_ENDPOINT_URL'),
+    }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -151,7 +198,11 @@ function isValidMasterKey(value: string): boolean {
 }
 
 /** `s3://bucket/prefix?endpoint=URL&region=R&forcePathStyle=true`, or `file:///dir` / a plain path. */
-export function parseManagedStorage(raw: string, cwd: string): Config['managedStorage'] | string {
+export function parseManagedStorage(
+  raw: string,
+  cwd: string,
+  credentials: ManagedS3Config['credentials'] = { accessKeyId: '', secretAccessKey: '' },
+): Config['managedStorage'] | string {
   if (!raw.startsWith('s3://')) {
     const dir = raw.startsWith('file://') ? raw.slice('file://'.length) : raw;
     return { kind: 'local', dir: path.resolve(cwd, dir) };
@@ -170,6 +221,9 @@ export function parseManagedStorage(raw: string, cwd: string): Config['managedSt
   if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
     return 'BUCKETLOAD_MANAGED_STORAGE endpoint must be an http(s) URL';
   }
+  if (credentials.accessKeyId === '' || credentials.secretAccessKey === '') {
+    return 'BUCKETLOAD_MANAGED_STORAGE on s3:// needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+  }
   return {
     kind: 's3',
     bucket,
@@ -177,5 +231,6 @@ export function parseManagedStorage(raw: string, cwd: string): Config['managedSt
     endpoint,
     region: url.searchParams.get('region') ?? 'us-east-1',
     forcePathStyle: url.searchParams.get('forcePathStyle') === 'true',
+    credentials,
   };
 }

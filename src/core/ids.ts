@@ -23,7 +23,7 @@ export function randomBase32(bytes: number): string {
   return out;
 }
 
-export type IdPrefix = 'usr' | 'key' | 'dst' | 'imp' | 'fil';
+export type IdPrefix = 'usr' | 'key' | 'dst' | 'imp' | 'fil' | 'whd';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBase32(16)}`;

@@ -26,6 +26,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     level,
     base: { service: 'bucketload' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Replaces Fastify's request serializer (it takes the logger's own): managed-storage download
+    // links carry their signature in the query string, so request URLs are logged without it.
+    serializers: { req: serializeRequest },
   };
   return destination === undefined ? pino(options) : pino(options, destination);
 }
@@ -34,4 +37,15 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;
+}
+
+/** Fastify's `req` log fields, with the query string redacted. */
+function serializeRequest(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
 }

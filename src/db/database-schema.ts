@@ -3,6 +3,7 @@ import type { DestinationTable } from './destination.table.js';
 import type { JobFileTable } from './job-file.table.js';
 import type { JobTable } from './job.table.js';
 import type { UserTable } from './user.table.js';
+import type { WebhookDeliveryTable } from './webhook-delivery.table.js';
 
 export interface DatabaseSchema {
   users: UserTable;
@@ -10,4 +11,5 @@ export interface DatabaseSchema {
   destinations: DestinationTable;
   jobs: JobTable;
   job_files: JobFileTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }

@@ -88,6 +88,7 @@ export class ImportService {
 
   async create(userId: string, request: ImportRequest, options: CreateImportOptions): Promise<{ job: Job; created: boolean }> {
     assertImportUrl(request.url);
+    if (request.webhook !== undefined) assertImportUrl(request.webhook.url, 'webhook.url');
     const active = await this.jobs.countActive(userId);
     if (active >= this.config.maxActiveJobsPerUser) throw new AppError('TOO_MANY_ACTIVE_JOBS', { details: { limit: this.config.maxActiveJobsPerUser } });
     const result = await this.jobs.create({
@@ -149,20 +150,23 @@ export function stableStringify(value: unknown): string {
 }
 
 /** Cheap syntactic checks at submit time; the egress policy decides at connect time. */
-export function assertImportUrl(raw: string): void {
+export function assertImportUrl(raw: string, field = 'url'): void {
+  // The URL parser silently drops tabs and newlines and encodes NULs: refuse them, so the URL that
+  // is stored, logged and shown is the one that would be fetched.
+  if (/[\u0000-\u001f\u007f]/u.test(raw)) throw new AppError('INVALID_URL', { field, message: 'The URL contains control characters.' });
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new AppError('INVALID_URL', { field: 'url' });
+    throw new AppError('INVALID_URL', { field });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AppError('INVALID_URL', { field: 'url', message: `Only http and https URLs can be imported (got ${url.protocol.replace(':', '')}).` });
+    throw new AppError('INVALID_URL', { field, message: `Only http and https URLs can be used (got ${url.protocol.replace(':', '')}).` });
   }
   if (url.username !== '' || url.password !== '') {
-    throw new AppError('INVALID_URL', { field: 'url', message: 'URLs with a user name or password are not accepted.' });
+    throw new AppError('INVALID_URL', { field, message: 'URLs with a user name or password are not accepted.' });
   }
-  if (url.hostname === '') throw new AppError('INVALID_URL', { field: 'url' });
+  if (url.hostname === '') throw new AppError('INVALID_URL', { field });
 }
 
 export { DEFAULT_PRESIGN_SECONDS };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Insertable } from 'kysely';
 import { AppError, PermanentJobError, isAbortError, toError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
+import { redactUrl, type Logger } from '../core/logger.js';
 import type { Database } from '../db/database.js';
 import type { JobFileTable } from '../db/job-file.table.js';
 import { toJob } from '../db/job-row.js';
@@ -12,6 +12,7 @@ import { finishParents } from '../db/queue/finish-parents.js';
 import { spawnChildren } from '../db/queue/spawn-children.js';
 import { backoffMs, failJob } from '../db/queue/fail-job.js';
 import { heartbeatJob } from '../db/queue/heartbeat-job.js';
+import { releaseJob } from '../db/queue/release-job.js';
 import type { ImportRequest } from './import-request.js';
 import type { Job, JobProgress, JobResultSummary, JobSource } from './job.js';
 import type { JobPhase } from './job-types.js';
@@ -52,6 +53,18 @@ export interface WorkerPoolOptions {
   readonly tickMs?: number;
   /** Called after a job reaches a final state or is requeued (for events and metrics). */
   readonly onJobEnd?: (jobId: string, status: 'completed' | 'failed' | 'canceled' | 'retrying') => void;
+  /** Called after every attempt, however it ended (metrics). */
+  readonly onAttemptEnd?: (event: AttemptEnd) => void;
+  /** After the grace period, how long aborted jobs get to clean up before they are released anyway. Default 15 s. */
+  readonly releaseWaitMs?: number;
+}
+
+/** How one attempt ended: `released` went back to the queue (shutdown), `abandoned` lost its lease. */
+export interface AttemptEnd {
+  readonly jobId: string;
+  readonly outcome: 'completed' | 'failed' | 'canceled' | 'retrying' | 'released' | 'abandoned' | 'expanded';
+  readonly durationMs: number;
+  readonly bytes: number;
 }
 
 export type StopReason = 'cancel' | 'lease-lost' | 'shutdown';
@@ -100,19 +113,39 @@ export class WorkerPool {
     return this.running.size;
   }
 
+  /** Whether this pool is running the job now. */
+  isRunning(jobId: string): boolean {
+    return this.running.has(jobId);
+  }
+
+  /** Claim loops (slots) of this pool. */
+  get concurrency(): number {
+    return this.options.concurrency;
+  }
+
   /**
-   * Stops claiming; waits up to `graceMs` for running jobs, then aborts them. Aborted jobs keep
-   * their lease, which expires so that another worker retries them.
+   * Stops claiming; waits up to `graceMs` for running jobs, then aborts them: each cleans up (aborts
+   * its multipart upload, removes its temp dir) and is released back to the queue, so another worker
+   * claims it at once instead of after its lease expires. A job that does not wind down within
+   * `releaseWaitMs` after the abort is released anyway.
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     this.wakeAll();
-    const all = Promise.all(this.loops);
-    const timer = setTimeout(() => {
-      for (const controller of this.running.values()) controller.abort(stopReason('shutdown'));
-    }, graceMs);
-    await all;
-    clearTimeout(timer);
+    const all = Promise.all(this.loops).then(() => 'done' as const);
+    const after = (ms: number) =>
+      new Promise<'timeout'>((resolve) => {
+        const timer = setTimeout(() => resolve('timeout'), ms);
+        void all.then(() => clearTimeout(timer));
+      });
+    if ((await Promise.race([all, after(graceMs)])) === 'done') return;
+    if (this.running.size > 0) this.options.logger.warn({ workerId: this.workerId, jobs: [...this.running.keys()] }, 'grace period over: releasing running jobs');
+    for (const controller of this.running.values()) controller.abort(stopReason('shutdown'));
+    if ((await Promise.race([all, after(this.options.releaseWaitMs ?? 15_000)])) === 'done') return;
+    // An attempt that ignores its abort: give the job back anyway (the process is about to exit).
+    for (const jobId of [...this.running.keys()]) {
+      await releaseJob(this.options.database.db, jobId, this.workerId).catch(() => false);
+    }
   }
 
   private async loop(slot: number): Promise<void> {
@@ -156,6 +189,9 @@ export class WorkerPool {
     const logger = this.options.logger.child({ jobId: job.id, attempt: job.attempts, workerId: this.workerId, reqId: job.requestId });
     const controller = new AbortController();
     this.running.set(job.id, controller);
+    const startedAt = Date.now();
+    const ended = (outcome: AttemptEnd['outcome'], bytes = 0): void =>
+      this.options.onAttemptEnd?.({ jobId: job.id, outcome, durationMs: Date.now() - startedAt, bytes });
     let phase: JobPhase | undefined;
     let phaseDirty = false;
     let progress: JobProgress = job.progress;
@@ -203,7 +239,8 @@ export class WorkerPool {
       },
     };
 
-    logger.info({ url: job.request.url.slice(0, 200) }, 'job started');
+    // A source URL may itself be presigned (its query grants access): log it without the query.
+    logger.info({ url: redactUrl(job.request.url).slice(0, 200) }, 'job started');
     try {
       const outcome = await this.options.handler(job, context);
       clearInterval(ticker);
@@ -214,34 +251,45 @@ export class WorkerPool {
           title: outcome.children.title,
         });
         logger.info({ spawned, children: outcome.children.requests.length }, 'playlist expanded into child jobs');
+        ended('expanded');
         this.wakeAll();
         return;
       }
       const done = await completeJob(database.db, job.id, this.workerId, outcome);
       logger.info({ done, bytes: outcome.finalBytes }, 'job completed');
+      ended(done ? 'completed' : 'abandoned', done ? outcome.finalBytes : 0);
       if (job.parentId !== null) await finishParents(database.db).catch(() => 0);
       this.options.onJobEnd?.(job.id, 'completed');
     } catch (caught) {
       clearInterval(ticker);
-      await this.endFailedAttempt(job, controller.signal, caught, logger);
+      ended(await this.endFailedAttempt(job, controller.signal, caught, logger));
     } finally {
       this.running.delete(job.id);
     }
   }
 
-  private async endFailedAttempt(job: Job, signal: AbortSignal, caught: unknown, logger: Logger): Promise<void> {
+  private async endFailedAttempt(job: Job, signal: AbortSignal, caught: unknown, logger: Logger): Promise<AttemptEnd['outcome']> {
     const reason = signal.aborted ? reasonOf(signal.reason) : undefined;
-    if (reason === 'lease-lost' || reason === 'shutdown') {
-      // Not ours any more, or we are going away: leave the row; the lease expiry hands it on.
+    if (reason === 'lease-lost') {
+      // Not ours any more: leave the row to the worker that holds it now.
       logger.warn({ reason }, 'job attempt abandoned');
-      return;
+      return 'abandoned';
+    }
+    if (reason === 'shutdown') {
+      // We are going away and the attempt has cleaned up: hand the job back for another worker now.
+      const released = await releaseJob(this.options.database.db, job.id, this.workerId).catch((error: unknown) => {
+        logger.warn({ err: toError(error) }, 'releasing the job failed; its lease will expire instead');
+        return false;
+      });
+      logger.warn({ reason, released }, 'job attempt released');
+      return released ? 'released' : 'abandoned';
     }
     const db = this.options.database.db;
     if (reason === 'cancel' || (caught instanceof AppError && caught.code === 'JOB_CANCELED')) {
       await failJob(db, job.id, this.workerId, { error: { code: 'JOB_CANCELED', message: 'The import was canceled.' }, retryAt: null, canceled: true });
       logger.info('job canceled');
       this.options.onJobEnd?.(job.id, 'canceled');
-      return;
+      return 'canceled';
     }
     const error = toError(caught);
     const appError = error instanceof AppError ? error : undefined;
@@ -255,6 +303,7 @@ export class WorkerPool {
     const status = await failJob(db, job.id, this.workerId, { error: publicError, retryAt });
     if (job.parentId !== null && status === 'failed') await finishParents(db).catch(() => 0);
     if (status !== 'lost') this.options.onJobEnd?.(job.id, status);
+    return status === 'lost' ? 'abandoned' : status;
   }
 }
 

@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { AppError } from '../core/errors.js';
 import type { Job, JobFile } from '../jobs/job.js';
 import { LocalObjectStore, type LocalLinkSigner } from './local/local-object-store.js';
+import { ManagedS3Storage } from './managed/managed-s3-storage.js';
 import type { ObjectStore } from './object-store.js';
 
 /** Where one job's files go, resolved when the attempt starts. */
@@ -30,6 +31,7 @@ export interface DestinationStoreProvider {
  */
 export class StorageResolver {
   private destinations: DestinationStoreProvider | undefined;
+  private managedS3: ManagedS3Storage | undefined;
 
   constructor(
     private readonly config: Config,
@@ -40,20 +42,32 @@ export class StorageResolver {
     this.destinations = provider;
   }
 
-  managedStore(userId: string): ObjectStore {
+  /**
+   * `sweepStaleUploads`: after a write to the operator's bucket, abort older multipart uploads of the
+   * same key (left by a killed attempt). Only a retried attempt can have left one, so first attempts
+   * skip the extra listing.
+   */
+  managedStore(userId: string, options: { sweepStaleUploads?: boolean } = {}): ObjectStore {
     const managed = this.config.managedStorage;
     switch (managed.kind) {
       case 'local':
         return new LocalObjectStore(path.join(managed.dir, userId), this.signer);
       case 's3':
-        throw new AppError('INTERNAL', { message: 'S3 managed storage is not configured in this build.' });
+        this.managedS3 ??= new ManagedS3Storage({ config: managed, maxObjectBytes: this.config.maxFileBytes });
+        return this.managedS3.forUser(userId, options.sweepStaleUploads ?? true);
     }
   }
 
-  managedSink(userId: string): JobSink {
+  /** Closes the managed bucket's connections (the process is shutting down). */
+  close(): void {
+    this.managedS3?.destroy();
+    this.managedS3 = undefined;
+  }
+
+  managedSink(userId: string, options: { sweepStaleUploads?: boolean } = {}): JobSink {
     return {
       storage: 'managed',
-      store: this.managedStore(userId),
+      store: this.managedStore(userId, options),
       destinationId: null,
       bucket: null,
       pathPrefix: undefined,
@@ -64,10 +78,11 @@ export class StorageResolver {
   }
 
   async sinkForJob(job: Job): Promise<JobSink> {
-    if (job.request.destination.kind === 'managed') return this.managedSink(job.userId);
+    const retried = { sweepStaleUploads: job.attempts > 1 };
+    if (job.request.destination.kind === 'managed') return this.managedSink(job.userId, retried);
     const sink = this.destinations === undefined ? undefined : await this.destinations.sinkForJob(job);
     if (sink !== undefined) return sink;
-    if (job.request.destination.kind === 'default') return this.managedSink(job.userId);
+    if (job.request.destination.kind === 'default') return this.managedSink(job.userId, retried);
     throw new AppError('DESTINATION_NOT_FOUND', { retryable: false });
   }
 

@@ -21,6 +21,11 @@ export interface PostgresCluster {
   readonly dir: string;
   /** Immediate shutdown, then removes `dir`. Idempotent; succeeds if the server already died. */
   stop(): Promise<void>;
+  /**
+   * Fast shutdown (every client disconnected, committed work flushed), `downMs` of outage, then a
+   * start on the same port and data dir.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 interface LiveCluster {
@@ -73,6 +78,11 @@ export async function startPostgres(): Promise<PostgresCluster> {
         url: `postgres://postgres@127.0.0.1:${port}/postgres`,
         dir,
         stop: () => (stopped ??= stopCluster(bin, runAs, cluster)),
+        async restart(downMs = 0) {
+          await run(bin, runAs, 'pg_ctl', ['-D', cluster.dataDir, '-m', 'fast', '-w', '-t', '30', 'stop'], dir);
+          if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+          await run(bin, runAs, 'pg_ctl', ['-w', '-t', '30', '-D', cluster.dataDir, '-l', log, '-o', options, 'start'], dir);
+        },
       };
     } catch (err) {
       const tail = await logTail(dir);

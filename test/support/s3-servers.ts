@@ -143,11 +143,12 @@ async function stopProcess(entry: Live): Promise<void> {
 async function startOnFreePort(
   what: string,
   launch: (port: number) => Promise<{ child: ChildProcess; output: () => string; dir?: string }>,
+  fixedPort?: number,
 ): Promise<{ port: number; entry: Live }> {
   installExitHook();
   let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const port = await freePort();
+  for (let attempt = 0; attempt < (fixedPort === undefined ? 3 : 1); attempt += 1) {
+    const port = fixedPort ?? (await freePort());
     const { child, output, dir } = await launch(port);
     const entry: Live = { child, ...(dir === undefined ? {} : { dir }) };
     live.add(entry);
@@ -276,9 +277,12 @@ const ADMIN_POLICY = JSON.stringify({
  * Starts moto. With `enforceAuth`, an IAM admin is created first (its keys are the server's
  * credentials) and enforcement is switched on, so other keys get real AccessDenied answers.
  */
-export async function startMoto(options: { enforceAuth?: boolean } = {}): Promise<MotoServer> {
-  const { port, entry } = await startOnFreePort('moto', async (p) =>
-    startProcess('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(p)]),
+export async function startMoto(options: { enforceAuth?: boolean; port?: number } = {}): Promise<MotoServer> {
+  // `port`: start on this port (e.g. again on the port of a moto that was stopped); no retry.
+  const { port, entry } = await startOnFreePort(
+    'moto',
+    async (p) => startProcess('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(p)]),
+    options.port,
   );
   const endpoint = `http://127.0.0.1:${port}`;
   let creds = { ak: 'bucketload-test', sk: 'bucketload-test-secret' };

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { createRuntime, type Runtime } from '../../src/app/runtime.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -41,6 +42,8 @@ export async function startTestApp(options: {
   env?: Record<string, string>;
   workers?: number;
   dataDir?: string;
+  /** Where the app's pino lines go (default: stdout), e.g. to assert what is never logged. */
+  logDestination?: DestinationStream;
 }): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await tempDir('bl-data-'));
   const port = await freePort();
@@ -52,11 +55,14 @@ export async function startTestApp(options: {
       BUCKETLOAD_LOG_LEVEL: process.env['BUCKETLOAD_TEST_LOG_LEVEL'] ?? 'silent',
       BUCKETLOAD_EGRESS_ALLOW: '127.0.0.0/8',
       BUCKETLOAD_LEASE_SECONDS: '6',
+      // Tests poll hard with one key from one address; the limits' own tests set them low.
+      BUCKETLOAD_RATE_LIMIT_PER_MINUTE: '10000000',
+      BUCKETLOAD_AUTH_FAILURES_PER_MINUTE: '10000000',
       ...options.env,
     },
     path.resolve('.'),
   );
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, options.logDestination);
   const runtime = await createRuntime(config, logger);
   const admin = (await runtime.services.users.findByName('admin')) ?? (await runtime.services.users.create('admin', true));
   const { key: adminKey } = await runtime.services.keys.create(admin.id, 'test');

@@ -9,6 +9,7 @@ import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { reportS3Error } from '../../observability/s3-error-events.js';
 import type { ResolvedS3Destination } from './s3-destination.js';
 
 export interface S3ClientTuning {
@@ -68,7 +69,7 @@ export function createS3Client(
   tuning: S3ClientTuning = {},
   endpoint = target.endpoint,
 ): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     endpoint,
     region: target.region,
     forcePathStyle: target.forcePathStyle,
@@ -82,4 +83,17 @@ export function createS3Client(
     maxAttempts: tuning.maxAttempts ?? DEFAULT_S3_CLIENT_TUNING.maxAttempts,
     requestHandler: new NodeHttpHandler(httpHandlerOptions(tuning)),
   });
+  // Counts failed commands by code for /metrics (bucketload_s3_errors_total), after the SDK's retries.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        reportS3Error(error, context.commandName);
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'bucketloadS3ErrorTap' },
+  );
+  return client;
 }

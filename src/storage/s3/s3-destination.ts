@@ -123,7 +123,8 @@ export function resolveS3Destination(config: S3DestinationConfig): ResolvedS3Des
     });
   }
   const bucket = config.bucket.trim();
-  if (!BUCKET.test(bucket)) {
+  // Adjacent dots are refused by every provider (they make an invalid virtual-hosted host name).
+  if (!BUCKET.test(bucket) || bucket.includes('..')) {
     throw new AppError('VALIDATION_FAILED', {
       field: 'bucket',
       message: 'bucket must be 3–63 lowercase letters, digits, dots or hyphens.',

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
         BUCKETLOAD_DATA_DIR: '/var/lib/bl',
         BUCKETLOAD_DATABASE_URL: 'postgres://u@localhost/bl',
         BUCKETLOAD_MANAGED_STORAGE: 's3://managed-bucket/some/prefix?endpoint=http://localhost:9000&region=eu-west-1&forcePathStyle=true',
+        AWS_ACCESS_KEY_ID: 'AKIDMANAGED',
+        AWS_SECRET_ACCESS_KEY: 'managed-secret',
         BUCKETLOAD_PUBLIC_URL: 'https://bl.example.test/',
         BUCKETLOAD_MASTER_KEY: 'ab'.repeat(32),
         BUCKETLOAD_WORKER_CONCURRENCY: '8',
@@ -46,6 +48,7 @@ describe('loadConfig', () => {
       endpoint: 'http://localhost:9000',
       region: 'eu-west-1',
       forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIDMANAGED', secretAccessKey: 'managed-secret' },
     });
     expect(config.publicUrl).toBe('https://bl.example.test');
     expect(config.workerConcurrency).toBe(8);

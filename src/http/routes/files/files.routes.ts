@@ -79,8 +79,15 @@ export function filesRoutes(services: AppServices): FastifyPluginAsyncTypebox {
         return reply.send(fs.createReadStream(file, { start: range.start, end: range.end }));
       },
     );
+  };
+}
 
-    // An authenticated way to a file of one's own import: redirects to a fresh presigned URL.
+/**
+ * An authenticated way to a file of one's own import: redirects to a fresh presigned URL. Register
+ * it in the authenticated context: outside it `request.auth` is never set and every call is a 401.
+ */
+export function importFilesRoutes(services: AppServices): FastifyPluginAsyncTypebox {
+  return async (app) => {
     app.get(
       '/v1/imports/:id/files/:fileId',
       {

@@ -79,7 +79,8 @@ export const CreateImportBody = Type.Object(
       ),
     ),
     metadata: Type.Optional(
-      Type.Record(Type.String({ maxLength: 64, pattern: NoControl }), Type.String({ maxLength: 1024 }), { maxProperties: 32 }),
+      // TypeBox drops a Record key schema's length and pattern; `propertyNames` enforces them.
+      Type.Record(Type.String(), Type.String({ maxLength: 1024, pattern: NoControl }), { maxProperties: 32, propertyNames: { minLength: 1, maxLength: 64, pattern: NoControl } }),
     ),
   },
   { additionalProperties: false },

@@ -3,6 +3,7 @@ import { AppError } from '../../../core/errors.js';
 import { DEFAULT_PRESIGN_SECONDS, type ImportRequest } from '../../../jobs/import-request.js';
 import type { FileRole } from '../../../jobs/job-types.js';
 import type { AppServices } from '../../app-services.js';
+import { validateUserFileName, validateUserPath } from '../../../storage/object-key.js';
 import { parseQencodeDestination } from '../../../storage/s3/qencode-destination.js';
 import type { S3DestinationConfig } from '../../../storage/s3/s3-destination.js';
 import { requireAuth } from '../../auth.js';
@@ -97,8 +98,9 @@ export async function toImportRequest(services: AppServices, userId: string, bod
     throw new AppError('VALIDATION_FAILED', { field: 'presignExpiresIn', message: 'presignExpiresIn is at most 604800 (7 days)' });
   }
   const target = destinationTarget(body.destination);
-  const path = body.path ?? target.path;
-  const filename = body.filename ?? target.filename;
+  // Checked now (INVALID_KEY naming the field), so a `..` or over-long path is a 400, not a job that fails later.
+  const path = body.path === undefined ? target.path : validateUserPath(body.path, 'path');
+  const filename = body.filename === undefined ? target.filename : validateUserFileName(body.filename, 'filename');
   return {
     url: body.url,
     destination: await services.imports.resolveDestinationRef(userId, target.ref, {
