@@ -31,11 +31,20 @@ export function usageError(message: string, hint?: string): CliError {
   return new CliError(message, EXIT.usage, 'USAGE', hint);
 }
 
+/** Input the user typed wrong (not a bucket's answer such as INVALID_ACCESS_KEY_ID). */
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  'VALIDATION_FAILED',
+  'INVALID_URL',
+  'INVALID_ENDPOINT',
+  'INVALID_KEY',
+  'INVALID_STORAGE_CLASS',
+  'INVALID_ACL',
+]);
+
 /** The exit code for a domain error: not found → 4, bad input → 2, anything else → 1. */
 export function exitCodeOf(error: AppError): ExitCode {
   if (error.code.endsWith('_NOT_FOUND')) return EXIT.notFound;
-  if (error.code === 'VALIDATION_FAILED' || error.code === 'INVALID_URL' || error.code.startsWith('INVALID_'))
-    return EXIT.usage;
+  if (USAGE_CODES.has(error.code)) return EXIT.usage;
   return EXIT.failure;
 }
 
@@ -81,7 +90,10 @@ export function cliLogger(config: Config, level?: string): Logger {
 export async function runCommand(json: boolean, fn: () => Promise<ExitCode | void>): Promise<void> {
   let code: ExitCode;
   try {
-    code = (await fn()) ?? EXIT.ok;
+    const returned = await fn();
+    // A body that returns nothing may have set process.exitCode itself.
+    if (returned === undefined) return;
+    code = returned;
   } catch (error) {
     if (error instanceof CliError || error instanceof AppError) {
       const body = {

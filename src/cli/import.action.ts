@@ -41,7 +41,8 @@ export async function runImport(url: string, opts: ImportOptions, plan: ImportPl
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const logger = cliLogger(config);
+  // The display reports retries and fallbacks itself; the log shows errors only unless asked for more.
+  const logger = cliLogger(config, config.logLevel === 'info' ? 'error' : config.logLevel);
   const runtime = await createRuntime(config, logger);
   const { services } = runtime;
   try {

@@ -141,7 +141,7 @@ export function createProgressDisplay(
     bytes = 0;
     totalBytes = null;
     if (mode === 'json') writeJson({ type: 'phase', phase: next });
-    else if (mode === 'plain') line(`${next}…`);
+    else if (mode === 'plain' && next !== 'waiting') line(`${next}…`);
     else if (mode === 'bar') render(true);
   };
 

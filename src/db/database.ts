@@ -46,6 +46,10 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     // A restarted PostgreSQL drops idle clients; without a listener the pool's 'error' event
     // would crash the process. The next query gets a fresh connection.
     pool.on('error', () => {});
+    // A checked-out client whose server goes away between queries (e.g. inside a transaction)
+    // emits 'error' on itself, where the pool's listener does not reach: without this the process
+    // crashes on a PostgreSQL restart. The query in flight, if any, still rejects with the error.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
     return makeDatabase(db, POSTGRES_CAPABILITIES);
   }

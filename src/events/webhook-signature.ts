@@ -7,7 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  *
  * The timestamp is inside the signed text, so a captured request cannot be replayed later with a
  * new time; receivers should refuse timestamps older than a few minutes (`verifyWebhookSignature`'s
- * `toleranceSeconds`). See docs/webhooks.md.
+ * `toleranceSeconds`). See docs/events.md.
  */
 export const SIGNATURE_HEADER = 'bucketload-signature';
 

@@ -209,6 +209,23 @@ describe('bucketload import', () => {
       ).toEqual([]);
     },
   );
+
+  it('Ctrl-C while ffmpeg builds an HLS ladder stops ffmpeg and removes the temp dir', async () => {
+    const dataDir = await tempDir('cli-');
+    const cli = startCli(['import', media.url('/hls/master.m3u8'), '--outputs', 'hls,dash', '--json'], {
+      env: cliEnv(dataDir),
+      timeoutMs: 45_000,
+    });
+    await cli.waitForJson((line) => line.type === 'phase' && line.phase === 'processing');
+    cli.child.kill('SIGINT');
+    const run = await cli.done;
+    expect(run.code).toBe(130);
+    expect(jsonLines(run.stdout).at(-1)).toMatchObject({ status: 'canceled', files: [] });
+    expect(listFiles(path.join(dataDir, 'work'))).toEqual([]);
+    expect(listFiles(path.join(dataDir, 'objects'))).toEqual([]);
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(ps.split('\n').filter((args) => args.includes(dataDir))).toEqual([]);
+  });
 });
 
 /** Files (not directories) under `dir`, recursively; [] when it does not exist. */

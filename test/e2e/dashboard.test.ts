@@ -3,6 +3,7 @@
 // run's shared s3rver as the user's bucket; the loopback media server with ffmpeg-made fixtures.
 // One browser walks the whole story in order, like a person would; each step is its own test so a
 // failure names the step. Screenshots of each page go to docs/screenshots/.
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -23,6 +24,13 @@ interface VideoElement {
   pause(): void;
   addEventListener(type: 'seeked', listener: () => void, options: { once: boolean }): void;
 }
+
+const openapi = JSON.parse(
+  fs.readFileSync(new URL('../../src/client/openapi.json', import.meta.url), 'utf8'),
+) as {
+  paths: Record<string, unknown>;
+};
+const sseDocumented = openapi.paths['/v1/imports/{id}/events'] !== undefined;
 
 describe('dashboard in Chromium', () => {
   const fixtures = inject('fixtures');
@@ -222,6 +230,8 @@ describe('dashboard in Chromium', () => {
     await page
       .locator('.detail-status[data-status="running"], .detail-status[data-status="queued"]')
       .waitFor();
+    // Live over SSE when the API documents the route (the dashboard is built knowing it), else polling.
+    await page.getByText(sseDocumented ? 'Live (server-sent events)' : 'Updating every second').waitFor();
     await page.getByRole('button', { name: 'Cancel import' }).click();
     await page.getByRole('button', { name: 'Yes, cancel it' }).click();
     await page.locator('.detail-status[data-status="canceled"]').waitFor({ timeout: 20_000 });

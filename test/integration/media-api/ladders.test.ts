@@ -13,7 +13,7 @@ import { testDatabases } from '../../support/databases.js';
 import { startMediaServer, type MediaServer } from '../../support/media-server.js';
 import { connectShared, type S3TestServer } from '../../support/s3-servers.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
-import { ffprobe, watchImport, type ResultFile } from './media-api-support.js';
+import { ffprobe, httpGet, watchImport, type ResultFile } from './media-api-support.js';
 
 const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 const [sqlite, postgres] = testDatabases();
@@ -116,9 +116,9 @@ describe('HLS and DASH ladders into an S3 destination (SQLite, moto)', () => {
       expect(stored.contentType).toBe(f.contentType);
     }
     const master = final.result.files[1];
-    const viaPresign = await fetch(master.presignedUrl);
+    const viaPresign = await httpGet(master.presignedUrl);
     expect(viaPresign.status).toBe(200);
-    expect(await viaPresign.text()).toContain('480p/index.m3u8');
+    expect(viaPresign.body.toString('utf8')).toContain('480p/index.m3u8');
 
     // Every object of the trees is there, with the type a player expects.
     const objects = await moto.listObjects(bucket, 'media/2024/ladder/');
@@ -196,8 +196,8 @@ describe('fallback of a media job (SQLite, moto)', () => {
       ['file', 'fallback.mp4', 'video/mp4'],
       ['thumbnail', 'fallback.jpg', 'image/jpeg'],
     ]);
-    const download = await fetch(final.result.files[0].presignedUrl);
-    expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(fixtures.videoMp4.sha256);
+    const download = await httpGet(final.result.files[0].presignedUrl);
+    expect(sha256(download.body)).toBe(fixtures.videoMp4.sha256);
     // yt-dlp fetched the media once: the fallback reused the attempt's artifacts.
     expect(media.hits('/media/video.mp4')).toBe(1);
   });

@@ -160,3 +160,28 @@ export interface ResultFile {
   sizeBytes: number;
   presignedUrl: string;
 }
+
+/**
+ * GET without keep-alive. A connection kept alive after a managed-storage download holds the app's
+ * `close()` for its keep-alive timeout (72 s), so downloads here close theirs.
+ */
+export function httpGet(
+  url: string,
+): Promise<{ status: number; contentType: string | undefined; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent: false, timeout: 30_000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          contentType: response.headers['content-type'],
+          body: Buffer.concat(chunks),
+        }),
+      );
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${url.split('?')[0]} timed out`)));
+    request.on('error', reject);
+  });
+}

@@ -7,7 +7,7 @@ import { activeProcessCount } from '../../../src/media/process-runner.js';
 import { testDatabases } from '../../support/databases.js';
 import { startMediaServer, type MediaServer } from '../../support/media-server.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
-import { ffprobe, filesUnder, watchImport, type ResultFile } from './media-api-support.js';
+import { ffprobe, filesUnder, httpGet, watchImport, type ResultFile } from './media-api-support.js';
 
 const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 
@@ -44,10 +44,10 @@ describe('media formats and outputs through POST /v1/imports (SQLite, managed st
     sha256: string;
     contentType: string;
   }): Promise<Buffer> {
-    const response = await fetch(file.presignedUrl);
+    const response = await httpGet(file.presignedUrl);
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe(file.contentType);
-    const bytes = Buffer.from(await response.arrayBuffer());
+    expect(response.contentType).toBe(file.contentType);
+    const bytes = response.body;
     expect(sha256(bytes)).toBe(file.sha256);
     return bytes;
   }

@@ -322,7 +322,7 @@ describe('PostgreSQL restarted under load', () => {
             break;
           }
           failedRequests += 1;
-          if (Date.now() > deadline) throw new Error(`submission ${n} not accepted: ${answer.status}`);
+          if (Date.now() > deadline) throw new Error(`submission ${n} not accepted: ${answer.status} ${JSON.stringify(answer.body)}; api alive ${apiProc.alive()}: ${apiProc.tail()} ${JSON.stringify(apiProc.logs.slice(-5))}`);
           await new Promise((r) => setTimeout(r, 250));
         }
         await new Promise((r) => setTimeout(r, 60));

@@ -81,6 +81,14 @@ describe('loadConfig', () => {
     expect((error as ConfigError).message).toMatch(/^Invalid configuration:\n {2}- /);
   });
 
+  it('needs AWS credentials for managed storage on s3:// and reads the webhook settings', () => {
+    expect(() => loadConfig({ BUCKETLOAD_MANAGED_STORAGE: 's3://managed-bucket/p' })).toThrow(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    const config = loadConfig({ BUCKETLOAD_WEBHOOK_BACKOFF_SECONDS: '2', BUCKETLOAD_WEBHOOK_MAX_ATTEMPTS: '4' });
+    expect(config.webhookBackoffSeconds).toBe(2);
+    expect(config.webhookMaxAttempts).toBe(4);
+    expect(loadConfig({}).webhookMaxAttempts).toBe(8);
+  });
+
   it('accepts a base64 master key and refuses a 31-byte one', () => {
     expect(loadConfig({ BUCKETLOAD_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }).masterKey).toBeDefined();
     expect(() => loadConfig({ BUCKETLOAD_MASTER_KEY: Buffer.alloc(31, 7).toString('base64') })).toThrow(ConfigError);

@@ -146,8 +146,8 @@ export function ImportDetailPage({
           </Empty>
         ) : (
           <ul class="files" aria-label="Files">
-            {item.result.files.map((file) => (
-              <FileCard key={file.id} file={file} />
+            {item.result.files.map((file, _index, files) => (
+              <FileCard key={file.id} file={file} withPlayer={hasPlayer(file, files)} />
             ))}
           </ul>
         )}
@@ -160,7 +160,18 @@ function isHls(file: ImportFile): boolean {
   return /mpegurl/i.test(file.contentType) || file.key.endsWith('.m3u8');
 }
 
-function FileCard({ file }: { file: ImportFile }) {
+/**
+ * One player per output: an HLS or DASH ladder lists its master and every rendition playlist as
+ * files, but only the master is worth a player.
+ */
+function hasPlayer(file: ImportFile, files: readonly ImportFile[]): boolean {
+  if (file.role !== 'hls' && file.role !== 'dash') return true;
+  const same = files.filter((f) => f.role === file.role);
+  const master = same.find((f) => /(^|\/)(master\.m3u8|manifest\.mpd)$/.test(f.key)) ?? same[0];
+  return master?.id === file.id;
+}
+
+function FileCard({ file, withPlayer }: { file: ImportFile; withPlayer: boolean }) {
   const shaId = `sha-${file.id}`;
   return (
     <li class="card file" data-file-role={file.role}>
@@ -168,7 +179,7 @@ function FileCard({ file }: { file: ImportFile }) {
         <h3 class="break">{file.fileName}</h3>
         <span class="badge">{file.role}</span>
       </div>
-      <Player file={file} />
+      {withPlayer && <Player file={file} />}
       <dl class="facts">
         <dt>Size</dt>
         <dd data-testid="file-size">
@@ -219,8 +230,21 @@ function FileCard({ file }: { file: ImportFile }) {
  */
 function Player({ file }: { file: ImportFile }) {
   const [src] = useState(file.presignedUrl);
+  const [failed, setFailed] = useState(false);
   if (src === null) return null;
   const label = `${file.fileName} (${file.role})`;
+  if (failed) {
+    return (
+      <div class="notice notice-warn" role="note">
+        <p class="notice-title">This browser could not play {file.fileName}.</p>
+        <p>
+          {isHls(file)
+            ? 'A signed link covers this playlist only; the player also needs the renditions and segments it lists, which a private bucket or a managed-storage link does not grant. Use the files with a player that has access, or a public bucket.'
+            : 'Its codec may not be supported here, or the link may have expired; the download link still works.'}
+        </p>
+      </div>
+    );
+  }
   if (file.contentType.startsWith('video/') || isHls(file)) {
     return (
       <video
@@ -230,11 +254,21 @@ function Player({ file }: { file: ImportFile }) {
         playsInline
         src={src}
         aria-label={`Video: ${label}`}
+        onError={() => setFailed(true)}
       />
     );
   }
   if (file.contentType.startsWith('audio/')) {
-    return <audio class="player" controls preload="metadata" src={src} aria-label={`Audio: ${label}`} />;
+    return (
+      <audio
+        class="player"
+        controls
+        preload="metadata"
+        src={src}
+        aria-label={`Audio: ${label}`}
+        onError={() => setFailed(true)}
+      />
+    );
   }
   if (file.contentType.startsWith('image/')) {
     return <img class="thumbnail" src={src} alt={`Thumbnail: ${label}`} loading="lazy" />;
