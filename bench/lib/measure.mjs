@@ -14,8 +14,28 @@ export function loadAverage() {
   return Number(os.loadavg()[0].toFixed(2));
 }
 
+/** RSS in MiB of `pid` and its descendants (Linux /proc), 0 when gone. */
+export function treeRssMiB(pid) {
+  let kib = 0;
+  const stack = [pid];
+  for (let guard = 0; stack.length > 0 && guard < 1000; guard += 1) {
+    const p = stack.pop();
+    try {
+      const status = fs.readFileSync(`/proc/${p}/status`, 'utf8');
+      kib += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      for (const task of fs.readdirSync(`/proc/${p}/task`)) {
+        const children = fs.readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
+        if (children !== '') stack.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // exited
+    }
+  }
+  return kib / 1024;
+}
+
 /**
- * @param {{ command: string, args: string[], env?: NodeJS.ProcessEnv, cwd?: string, timeoutMs: number, stdin?: string }} run
+ * @param {{ command: string, args: string[], env?: NodeJS.ProcessEnv, cwd?: string, timeoutMs: number, stdin?: string, sampleMs?: number }} run
  * @returns {Promise<{ ok: boolean, exitCode: number | null, wallSeconds: number, cpuSeconds: number, userSeconds: number, systemSeconds: number, maxRssMiB: number, stdout: string, stderr: string, loadBefore: number, loadAfter: number }>}
  */
 export async function runMeasured(run) {
@@ -48,6 +68,17 @@ export async function runMeasured(run) {
       // gone
     }
   }, run.timeoutMs);
+  /** @type {Array<{ seconds: number, rssMiB: number }>} */
+  const rssSamples = [];
+  const sampler =
+    run.sampleMs === undefined
+      ? undefined
+      : setInterval(() => {
+          // The command's tree, without /usr/bin/time itself (a few MiB).
+          const rss = treeRssMiB(child.pid) - (rssOfTime ??= treeRssOnly(child.pid));
+          rssSamples.push({ seconds: Number(process.hrtime.bigint() - started) / 1e9, rssMiB: Math.max(0, rss) });
+        }, run.sampleMs);
+  let rssOfTime;
   const killOnExit = () => {
     try {
       process.kill(-child.pid, 'SIGKILL');
@@ -58,6 +89,7 @@ export async function runMeasured(run) {
   process.once('exit', killOnExit);
   const exitCode = await new Promise((resolve) => child.once('close', (code) => resolve(code)));
   clearTimeout(timer);
+  if (sampler !== undefined) clearInterval(sampler);
   process.off('exit', killOnExit);
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const loadAfter = loadAverage();
@@ -84,5 +116,14 @@ export async function runMeasured(run) {
     stderr,
     loadBefore,
     loadAfter,
+    rssSamples,
   };
+}
+
+function treeRssOnly(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
 }

@@ -95,7 +95,7 @@ Examples:
     )
     .action(async (url: string, opts: ImportOptions) => {
       await runCommand(opts.json, async () => {
-        const plan = planImport(opts);
+        const plan = planImport(url, opts);
         // The pipeline (database, AWS SDK, media tools) loads only when there is work to do.
         const { runImport } = await import('./import.action.js');
         return runImport(url, opts, plan);
@@ -113,7 +113,11 @@ export interface ImportPlan {
 }
 
 /** Every check that needs no database: usage errors come before anything is opened. */
-export function planImport(opts: ImportOptions): ImportPlan {
+export function planImport(url: string, opts: ImportOptions): ImportPlan {
+  // The service checks the URL again (and the egress policy at connect time); this answers at once.
+  if (!URL.canParse(url) || !['http:', 'https:'].includes(new URL(url).protocol)) {
+    throw usageError(`not an http(s) URL: "${url}"`);
+  }
   if (opts.to !== undefined && opts.destination !== undefined)
     throw usageError('give --to or --destination, not both');
   const stray = bucketFlagsGiven(opts);

@@ -13,7 +13,13 @@ export interface WebhookDeliveryView {
   lastError: string | null;
   createdAt: string;
   deliveredAt: string | null;
-  log: Array<{ attempt: number; at: string; durationMs: number; statusCode: number | null; error: string | null }>;
+  log: Array<{
+    attempt: number;
+    at: string;
+    durationMs: number;
+    statusCode: number | null;
+    error: string | null;
+  }>;
 }
 
 /** Reads the delivery log of a job (the caller checks that the job is the user's). */
@@ -21,7 +27,13 @@ export class WebhookDeliveryRepository {
   constructor(private readonly db: Db) {}
 
   async listForJob(jobId: string): Promise<WebhookDeliveryView[]> {
-    const rows = await this.db.selectFrom('webhook_deliveries').selectAll().where('job_id', '=', jobId).orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return rows.map((row) => ({
       id: row.id,
       event: row.event,
@@ -34,7 +46,10 @@ export class WebhookDeliveryRepository {
       lastError: row.last_error,
       createdAt: new Date(Number(row.created_at)).toISOString(),
       deliveredAt: row.delivered_at === null ? null : new Date(Number(row.delivered_at)).toISOString(),
-      log: (JSON.parse(row.log) as WebhookAttemptLog[]).map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })),
+      log: (JSON.parse(row.log) as WebhookAttemptLog[]).map((entry) => ({
+        ...entry,
+        at: new Date(entry.at).toISOString(),
+      })),
     }));
   }
 }

@@ -14,7 +14,9 @@ import { SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 /** What a delivery's body carries besides the event: the import as `GET /v1/imports/:id` shows it. */
 export interface WebhookJobSource {
   /** The import view (fresh presigned URLs) and the webhook's sealed secret, or undefined when the job is gone. */
-  load(jobId: string): Promise<{ view: unknown; userId: string; secretSealed: string | undefined } | undefined>;
+  load(
+    jobId: string,
+  ): Promise<{ view: unknown; userId: string; secretSealed: string | undefined } | undefined>;
   /** Opens a secret sealed by `ImportService.sealSecret`. */
   openSecret(userId: string, sealed: string): string;
 }
@@ -105,19 +107,22 @@ export class WebhookDispatcher {
 
   private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        self.wake = undefined;
+        this.wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }
 
   private async deliver(row: WebhookDeliveryRow): Promise<void> {
-    const logger = this.options.logger.child({ deliveryId: row.id, jobId: row.job_id, attempt: row.attempts });
+    const logger = this.options.logger.child({
+      deliveryId: row.id,
+      jobId: row.job_id,
+      attempt: row.attempts,
+    });
     const startedAt = Date.now();
     let result: AttemptResult;
     try {
@@ -136,12 +141,22 @@ export class WebhookDispatcher {
     const delivered = result.error === null;
     const exhausted = row.attempts >= row.max_attempts;
     const status = delivered ? 'delivered' : result.permanent || exhausted ? 'failed' : 'pending';
-    const retryAt = status === 'pending' ? Date.now() + webhookBackoffMs(row.attempts, this.options.backoffSeconds) : null;
+    const retryAt =
+      status === 'pending' ? Date.now() + webhookBackoffMs(row.attempts, this.options.backoffSeconds) : null;
     await recordWebhookAttempt(this.options.database.db, row, this.workerId, entry, { status, retryAt });
     this.options.onAttempt?.(status === 'pending' ? 'retrying' : status);
-    const fields = { event: row.event, statusCode: result.statusCode, error: result.error, durationMs: entry.durationMs };
+    const fields = {
+      event: row.event,
+      statusCode: result.statusCode,
+      error: result.error,
+      durationMs: entry.durationMs,
+    };
     if (delivered) logger.info(fields, 'webhook delivered');
-    else logger.warn({ ...fields, retryAt }, status === 'failed' ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
+    else
+      logger.warn(
+        { ...fields, retryAt },
+        status === 'failed' ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
+      );
   }
 
   private async attempt(row: WebhookDeliveryRow): Promise<AttemptResult> {
@@ -152,7 +167,11 @@ export class WebhookDispatcher {
       const literal = urlIpLiteral(url);
       if (literal !== undefined) this.options.policy.checkAddress(literal, urlPort(url), literal);
     } catch (error) {
-      return { statusCode: null, error: error instanceof AppError ? error.code : 'INVALID_URL', permanent: true };
+      return {
+        statusCode: null,
+        error: error instanceof AppError ? error.code : 'INVALID_URL',
+        permanent: true,
+      };
     }
     const loaded = await this.options.jobs.load(row.job_id);
     if (loaded === undefined) return { statusCode: null, error: 'IMPORT_NOT_FOUND', permanent: true };
@@ -164,14 +183,21 @@ export class WebhookDispatcher {
         return { statusCode: null, error: 'SECRET_UNAVAILABLE', permanent: true };
       }
     }
-    const body = JSON.stringify({ id: row.id, type: row.event, createdAt: new Date(Number(row.created_at)).toISOString(), attempt: row.attempts, data: loaded.view });
+    const body = JSON.stringify({
+      id: row.id,
+      type: row.event,
+      createdAt: new Date(Number(row.created_at)).toISOString(),
+      attempt: row.attempts,
+      data: loaded.view,
+    });
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'bucketload-webhooks/0.1',
       'bucketload-event': row.event,
       'bucketload-delivery': row.id,
     };
-    if (secret !== undefined) headers[SIGNATURE_HEADER] = signWebhook(secret, body, Math.floor(Date.now() / 1000));
+    if (secret !== undefined)
+      headers[SIGNATURE_HEADER] = signWebhook(secret, body, Math.floor(Date.now() / 1000));
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     try {
       const response = await request(url, {
@@ -185,13 +211,26 @@ export class WebhookDispatcher {
       });
       await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       const ok = response.statusCode >= 200 && response.statusCode < 300;
-      return { statusCode: response.statusCode, error: ok ? null : `HTTP_${response.statusCode}`, permanent: false };
+      return {
+        statusCode: response.statusCode,
+        error: ok ? null : `HTTP_${response.statusCode}`,
+        permanent: false,
+      };
     } catch (error) {
       const denied = findAppError(error);
-      if (denied !== undefined) return { statusCode: null, error: denied.code, permanent: denied.code === 'EGRESS_DENIED' || denied.code === 'INVALID_URL' };
+      if (denied !== undefined)
+        return {
+          statusCode: null,
+          error: denied.code,
+          permanent: denied.code === 'EGRESS_DENIED' || denied.code === 'INVALID_URL',
+        };
       const name = (error as { name?: string }).name ?? '';
       const timedOut = name === 'TimeoutError' || /Timeout/i.test((error as { code?: string }).code ?? '');
-      return { statusCode: null, error: timedOut ? 'WEBHOOK_TIMEOUT' : 'WEBHOOK_UNREACHABLE', permanent: false };
+      return {
+        statusCode: null,
+        error: timedOut ? 'WEBHOOK_TIMEOUT' : 'WEBHOOK_UNREACHABLE',
+        permanent: false,
+      };
     }
   }
 }

@@ -46,7 +46,8 @@ export class Metrics {
           .execute()
           .catch(() => undefined);
         if (rows === undefined) return;
-        for (const status of JOB_STATUSES) this.set({ status }, Number(rows.find((r) => r.status === status)?.n ?? 0));
+        for (const status of JOB_STATUSES)
+          this.set({ status }, Number(rows.find((r) => r.status === status)?.n ?? 0));
       },
     });
     void jobs;
@@ -62,7 +63,9 @@ export class Metrics {
           .selectFrom('jobs')
           .select((eb) => [
             eb.fn.countAll<number | string>().as('total'),
-            eb.fn.sum<number | string | null>(eb.case().when('run_at', '<=', now).then(1).else(0).end()).as('ready'),
+            eb.fn
+              .sum<number | string | null>(eb.case().when('run_at', '<=', now).then(1).else(0).end())
+              .as('ready'),
           ])
           .where('status', '=', 'queued')
           .where('kind', '=', 'import')

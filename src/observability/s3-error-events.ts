@@ -36,9 +36,14 @@ export function s3ErrorCode(error: unknown): string {
 export function reportS3Error(error: unknown, operation: string | undefined): void {
   if (listeners.size === 0) return;
   const code = s3ErrorCode(error);
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
   // Not failures: a HEAD that finds no object is how "absent" is asked, and a cancel is a cancel.
-  if (code === 'AbortError' || (operation === 'HeadObjectCommand' && (status === 404 || code === 'NotFound'))) return;
-  const event = { code, operation: operation !== undefined && SAFE_LABEL.test(operation) ? operation : 'Unknown' };
+  if (code === 'AbortError' || (operation === 'HeadObjectCommand' && (status === 404 || code === 'NotFound')))
+    return;
+  const event = {
+    code,
+    operation: operation !== undefined && SAFE_LABEL.test(operation) ? operation : 'Unknown',
+  };
   for (const listener of listeners) listener(event);
 }

@@ -6,7 +6,12 @@ import type { Db } from '../database.js';
  * this; a job whose lease was already taken over is left alone. Without this the job would wait for
  * its lease to expire before another worker could claim it.
  */
-export async function releaseJob(db: Db, jobId: string, workerId: string, now: number = Date.now()): Promise<boolean> {
+export async function releaseJob(
+  db: Db,
+  jobId: string,
+  workerId: string,
+  now: number = Date.now(),
+): Promise<boolean> {
   const updated = await db
     .updateTable('jobs')
     .set((eb) => ({
@@ -15,7 +20,12 @@ export async function releaseJob(db: Db, jobId: string, workerId: string, now: n
       lease_owner: null,
       lease_expires_at: null,
       run_at: now,
-      attempts: eb.case().when('attempts', '>', 0).then(eb('attempts', '-', 1)).else(0).end(),
+      attempts: eb
+        .case()
+        .when('attempts', '>', 0)
+        .then(eb('attempts', '-', 1))
+        .else(0)
+        .end(),
       updated_at: now,
     }))
     .where('id', '=', jobId)

@@ -25,7 +25,16 @@ export async function enqueueWebhooks(
     .where('finished_at', '>=', now - OUTBOX_WINDOW_MS)
     // Cheap pre-filter on the stored JSON; the parse below decides.
     .where('request', 'like', '%"webhook":{%')
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('webhook_deliveries').select('webhook_deliveries.id').whereRef('webhook_deliveries.job_id', '=', 'jobs.id'))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('webhook_deliveries')
+            .select('webhook_deliveries.id')
+            .whereRef('webhook_deliveries.job_id', '=', 'jobs.id'),
+        ),
+      ),
+    )
     .orderBy('finished_at')
     .limit(options.limit ?? 200)
     .execute();

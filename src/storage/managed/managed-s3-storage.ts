@@ -11,13 +11,15 @@
  * added to the egress allow-list as `host:port` by `managedEgressAllow`, because ffprobe reads a
  * stored object back by its presigned URL through the filtering proxy.
  */
-import {
-  AbortMultipartUploadCommand,
-  ListMultipartUploadsCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ManagedS3Config } from '../../config/config.js';
-import type { ObjectHead, ObjectStore, PresignGetOptions, PutObjectInput, StoredObject } from '../object-store.js';
+import type {
+  ObjectHead,
+  ObjectStore,
+  PresignGetOptions,
+  PutObjectInput,
+  StoredObject,
+} from '../object-store.js';
 import { createS3Client, type S3ClientTuning } from '../s3/s3-client-factory.js';
 import { resolveS3Destination, type ResolvedS3Destination } from '../s3/s3-destination.js';
 import { S3ObjectStore } from '../s3/s3-object-store.js';
@@ -93,11 +95,15 @@ export class ManagedS3Storage {
   async abortStaleUploads(fullKey: string, before: number): Promise<number> {
     let aborted = 0;
     try {
-      const listed = await this.janitor.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: fullKey }));
+      const listed = await this.janitor.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: fullKey }),
+      );
       for (const upload of listed.Uploads ?? []) {
         if (upload.Key !== fullKey || upload.UploadId === undefined) continue;
         if (upload.Initiated !== undefined && upload.Initiated.getTime() >= before) continue;
-        await this.janitor.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: fullKey, UploadId: upload.UploadId }));
+        await this.janitor.send(
+          new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: fullKey, UploadId: upload.UploadId }),
+        );
         aborted += 1;
       }
     } catch (error) {

@@ -25,7 +25,10 @@ describe.each(testDatabases())('webhooks, events and metrics on $name', ({ makeU
   beforeAll(async () => {
     media = await startMediaServer(fixtures);
     hooks = await startWebhookReceiver();
-    t = await startTestApp({ databaseUrl: await makeUrl(), env: { BUCKETLOAD_WEBHOOK_BACKOFF_SECONDS: '1' } });
+    t = await startTestApp({
+      databaseUrl: await makeUrl(),
+      env: { BUCKETLOAD_WEBHOOK_BACKOFF_SECONDS: '1' },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -36,17 +39,33 @@ describe.each(testDatabases())('webhooks, events and metrics on $name', ({ makeU
   it('POSTs a signed import.completed webhook and logs the delivery', async () => {
     const created = await t.request('POST', '/v1/imports', {
       key: t.adminKey,
-      body: { url: media.url('/media/audio.mp3'), webhook: { url: hooks.url('/done'), secret: 'whsec-test-1' } },
+      body: {
+        url: media.url('/media/audio.mp3'),
+        webhook: { url: hooks.url('/done'), secret: 'whsec-test-1' },
+      },
     });
     expect(created.status).toBe(202);
     const done = await waitForImport(t, t.adminKey, created.body.id);
     expect(done.status).toBe('completed');
-    const [hook] = await waitFor(async () => hooks.received('/done'), (list) => list.length >= 1);
+    const [hook] = await waitFor(
+      async () => hooks.received('/done'),
+      (list) => list.length >= 1,
+    );
     expect(hook!.headers['content-type']).toBe('application/json');
     expect(hook!.headers['bucketload-event']).toBe('import.completed');
-    expect(verifyWebhookSignature('whsec-test-1', hook!.body, hook!.headers['bucketload-signature'] as string)).toBe(true);
-    expect(verifyWebhookSignature('another-secret', hook!.body, hook!.headers['bucketload-signature'] as string)).toBe(false);
-    expect(verifyWebhookSignature('whsec-test-1', `${hook!.body} `, hook!.headers['bucketload-signature'] as string)).toBe(false);
+    expect(
+      verifyWebhookSignature('whsec-test-1', hook!.body, hook!.headers['bucketload-signature'] as string),
+    ).toBe(true);
+    expect(
+      verifyWebhookSignature('another-secret', hook!.body, hook!.headers['bucketload-signature'] as string),
+    ).toBe(false);
+    expect(
+      verifyWebhookSignature(
+        'whsec-test-1',
+        `${hook!.body} `,
+        hook!.headers['bucketload-signature'] as string,
+      ),
+    ).toBe(false);
     const payload = JSON.parse(hook!.body);
     expect(payload.type).toBe('import.completed');
     expect(payload.id).toBe(hook!.headers['bucketload-delivery']);
@@ -61,7 +80,13 @@ describe.each(testDatabases())('webhooks, events and metrics on $name', ({ makeU
     expect(log.status).toBe(200);
     expect(log.body.items).toHaveLength(1);
     const [delivery] = log.body.items;
-    expect(delivery).toMatchObject({ event: 'import.completed', status: 'delivered', attempts: 1, lastStatusCode: 204, lastError: null });
+    expect(delivery).toMatchObject({
+      event: 'import.completed',
+      status: 'delivered',
+      attempts: 1,
+      lastStatusCode: 204,
+      lastError: null,
+    });
     expect(delivery.log).toEqual([expect.objectContaining({ attempt: 1, statusCode: 204, error: null })]);
     // Exactly one delivery for one final state, however many workers sweep the outbox.
     await new Promise((r) => setTimeout(r, 1500));
@@ -97,8 +122,13 @@ describe.each(testDatabases())('webhooks, events and metrics on $name', ({ makeU
   });
 
   it('streams status and progress as Server-Sent Events until the import completes', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/bad/slow.mp4'), filename: 'sse-slow' } });
-    const stream = await readEventStream(`${t.baseUrl}/v1/imports/${created.body.id}/events`, { authorization: `Bearer ${t.adminKey}` });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/bad/slow.mp4'), filename: 'sse-slow' },
+    });
+    const stream = await readEventStream(`${t.baseUrl}/v1/imports/${created.body.id}/events`, {
+      authorization: `Bearer ${t.adminKey}`,
+    });
     expect(stream.status).toBe(200);
     expect(stream.contentType).toMatch(/^text\/event-stream/);
     const names = stream.events.map((e) => e.event);
@@ -107,23 +137,34 @@ describe.each(testDatabases())('webhooks, events and metrics on $name', ({ makeU
     expect(names).toContain('progress');
     const statuses = stream.events.filter((e) => e.event === 'status').map((e) => e.data.status);
     expect(statuses).toContain('running');
-    const bytes = stream.events.filter((e) => e.event === 'progress').map((e) => e.data.progress.bytes as number);
+    const bytes = stream.events
+      .filter((e) => e.event === 'progress')
+      .map((e) => e.data.progress.bytes as number);
     expect([...bytes].sort((a, b) => a - b)).toEqual(bytes);
     const final = stream.events.at(-1)!.data;
     expect(final.result.files[0].sha256).toBe(fixtures.videoMp4.sha256);
     expect(final.result.files[0].presignedUrl).toMatch(/^http/);
 
     // A finished import answers at once: its state, then the final event.
-    const again = await readEventStream(`${t.baseUrl}/v1/imports/${created.body.id}/events`, { authorization: `Bearer ${t.adminKey}` });
+    const again = await readEventStream(`${t.baseUrl}/v1/imports/${created.body.id}/events`, {
+      authorization: `Bearer ${t.adminKey}`,
+    });
     expect(again.events.map((e) => e.event)).toEqual(['status', 'completed']);
   });
 
   it('scopes events and delivery logs to the owner and requires a key', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/media/audio.mp3') } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/media/audio.mp3') },
+    });
     const other = await t.userKey(`other${Date.now()}`);
-    const foreign = await readEventStream(`${t.baseUrl}/v1/imports/${created.body.id}/events`, { authorization: `Bearer ${other}` });
+    const foreign = await readEventStream(`${t.baseUrl}/v1/imports/${created.body.id}/events`, {
+      authorization: `Bearer ${other}`,
+    });
     expect(foreign.status).toBe(404);
-    expect((await t.request('GET', `/v1/imports/${created.body.id}/webhooks`, { key: other })).status).toBe(404);
+    expect((await t.request('GET', `/v1/imports/${created.body.id}/webhooks`, { key: other })).status).toBe(
+      404,
+    );
     expect((await readEventStream(`${t.baseUrl}/v1/imports/${created.body.id}/events`, {})).status).toBe(401);
     await waitForImport(t, t.adminKey, created.body.id);
   });
@@ -135,7 +176,15 @@ describe.each(testDatabases())('webhooks, events and metrics on $name', ({ makeU
       key: t.adminKey,
       body: {
         url: media.url('/media/audio.mp3'),
-        destination: { provider: 'other', endpoint: moto.endpoint, region: 'us-east-1', bucket: 'bl-no-such-bucket-here', accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey, forcePathStyle: true },
+        destination: {
+          provider: 'other',
+          endpoint: moto.endpoint,
+          region: 'us-east-1',
+          bucket: 'bl-no-such-bucket-here',
+          accessKeyId: moto.accessKeyId,
+          secretAccessKey: moto.secretAccessKey,
+          forcePathStyle: true,
+        },
       },
     });
     expect(created.status).toBe(202);
@@ -153,10 +202,16 @@ describe.each(testDatabases())('webhooks, events and metrics on $name', ({ makeU
     expect(text).toMatch(/^bucketload_queue_depth\{state="ready"\} \d+$/m);
     expect(value(/^bucketload_worker_slots\{state="total"\} (\d+)$/m)).toBe(2);
     expect(text).toMatch(/^bucketload_worker_utilization \d/m);
-    expect(value(/^bucketload_job_duration_seconds_count\{outcome="completed"\} (\d+)$/m)).toBeGreaterThanOrEqual(4);
+    expect(
+      value(/^bucketload_job_duration_seconds_count\{outcome="completed"\} (\d+)$/m),
+    ).toBeGreaterThanOrEqual(4);
     expect(value(/^bucketload_bytes_moved_total (\d+)$/m)).toBeGreaterThan(fixtures.videoMp4.size);
-    expect(value(/^bucketload_s3_errors_total\{code="NoSuchBucket",operation="\w+"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
-    expect(value(/^bucketload_webhook_attempts_total\{outcome="delivered"\} (\d+)$/m)).toBeGreaterThanOrEqual(2);
+    expect(
+      value(/^bucketload_s3_errors_total\{code="NoSuchBucket",operation="\w+"\} (\d+)$/m),
+    ).toBeGreaterThanOrEqual(1);
+    expect(value(/^bucketload_webhook_attempts_total\{outcome="delivered"\} (\d+)$/m)).toBeGreaterThanOrEqual(
+      2,
+    );
     expect(text).not.toMatch(/^(?!#)(?!bucketload_)\w/m);
   });
 });
@@ -170,7 +225,10 @@ describe('webhook targets and the egress policy', () => {
     // Only the media server's port is allowed; the receiver listens on another loopback port.
     const mediaPort = new URL(media.baseUrl).port;
     const [sqlite] = testDatabases();
-    const t = await startTestApp({ databaseUrl: await sqlite!.makeUrl(), env: { BUCKETLOAD_EGRESS_ALLOW: `127.0.0.1:${mediaPort}` } });
+    const t = await startTestApp({
+      databaseUrl: await sqlite!.makeUrl(),
+      env: { BUCKETLOAD_EGRESS_ALLOW: `127.0.0.1:${mediaPort}` },
+    });
     try {
       const created = await t.request('POST', '/v1/imports', {
         key: t.adminKey,
@@ -181,7 +239,12 @@ describe('webhook targets and the egress policy', () => {
         () => t.request('GET', `/v1/imports/${created.body.id}/webhooks`, { key: t.adminKey }),
         (r) => r.body.items?.[0]?.status === 'failed',
       );
-      expect(log.body.items[0]).toMatchObject({ status: 'failed', attempts: 1, lastError: 'EGRESS_DENIED', lastStatusCode: null });
+      expect(log.body.items[0]).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        lastError: 'EGRESS_DENIED',
+        lastStatusCode: null,
+      });
       expect(hooks.received()).toHaveLength(0);
     } finally {
       await t.close();
@@ -233,7 +296,7 @@ describe('request ids in job logs', () => {
       });
       expect(response.statusCode).toBe(202);
       expect(response.headers['x-request-id']).toBe('trace-4711-abc');
-      const id = (response.json() as { id: string }).id;
+      const id = response.json<{ id: string }>().id;
       await waitFor(
         async () => lines.filter((l) => l['jobId'] === id && l['msg'] === 'job completed'),
         (found) => found.length === 1,

@@ -13,10 +13,24 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { tempDir, testDatabases } from '../../support/databases.js';
 import { startMediaServer, type MediaServer } from '../../support/media-server.js';
-import { createPgDatabase, dropPgDatabase, startPostgres, type PostgresCluster } from '../../support/postgres.js';
+import {
+  createPgDatabase,
+  dropPgDatabase,
+  startPostgres,
+  type PostgresCluster,
+} from '../../support/postgres.js';
 import { connectShared, startMoto, type MotoServer, type S3TestServer } from '../../support/s3-servers.js';
 import { startTestApp, waitFor, waitForImport } from '../../support/test-app.js';
-import { api, assertBuilt, prepareDatabase, startApi, startWorker, stopAll, type ApiProc, type Proc } from './cluster.js';
+import {
+  api,
+  assertBuilt,
+  prepareDatabase,
+  startApi,
+  startWorker,
+  stopAll,
+  type ApiProc,
+  type Proc,
+} from './cluster.js';
 import { startSlowSource, type SlowSource } from './slow-source.js';
 
 const FINAL = ['completed', 'failed', 'canceled'];
@@ -46,11 +60,17 @@ function sharedEnv(moto: S3TestServer, bucket: string, prefix: string): Record<s
   };
 }
 
-async function statuses(databaseUrl: string, ids: string[]): Promise<Map<string, { status: string; attempts: number }>> {
+async function statuses(
+  databaseUrl: string,
+  ids: string[],
+): Promise<Map<string, { status: string; attempts: number }>> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const rows = await client.query<{ id: string; status: string; attempts: number }>('select id, status, attempts from jobs where id = any($1)', [ids]);
+    const rows = await client.query<{ id: string; status: string; attempts: number }>(
+      'select id, status, attempts from jobs where id = any($1)',
+      [ids],
+    );
     return new Map(rows.rows.map((r) => [r.id, { status: r.status, attempts: r.attempts }]));
   } finally {
     await client.end();
@@ -95,12 +115,19 @@ describe('workers killed with SIGKILL at random moments', () => {
       BUCKETLOAD_LEASE_SECONDS: '2',
       BUCKETLOAD_MAX_ATTEMPTS: '20',
     };
-    const keys = await prepareDatabase({ ...env, BUCKETLOAD_DATA_DIR: await tempDir('kill-prep-') }, ['admin']);
+    const keys = await prepareDatabase({ ...env, BUCKETLOAD_DATA_DIR: await tempDir('kill-prep-') }, [
+      'admin',
+    ]);
     const admin = keys['admin']!;
-    const apiProc: ApiProc = await startApi('kill-api', { ...env, BUCKETLOAD_DATA_DIR: await tempDir('kill-api-') });
+    const apiProc: ApiProc = await startApi('kill-api', {
+      ...env,
+      BUCKETLOAD_DATA_DIR: await tempDir('kill-api-'),
+    });
     // Each worker slot keeps its data dir across kills: a replacement sweeps what its predecessor left.
     const dataDirs = [await tempDir('kill-w0-'), await tempDir('kill-w1-')];
-    const workers: Proc[] = await Promise.all(dataDirs.map((dir, i) => startWorker(`kw${i}`, { ...env, BUCKETLOAD_DATA_DIR: dir })));
+    const workers: Proc[] = await Promise.all(
+      dataDirs.map((dir, i) => startWorker(`kw${i}`, { ...env, BUCKETLOAD_DATA_DIR: dir })),
+    );
     const all: Proc[] = [...workers];
 
     // 30 jobs: slow downloads, slow multipart uploads (10 MiB, 8 MiB parts), yt-dlp pages with a temp
@@ -109,15 +136,41 @@ describe('workers killed with SIGKILL at random moments', () => {
     const planned: Planned[] = [];
     for (let n = 0; n < 10; n += 1) {
       const name = `kill-slow-${n}`;
-      planned.push({ body: { url: slow.url(name, 1_200_000, 400_000), filename: name }, key: `${name}.bin`, sha256: slow.sha256(name, 1_200_000), size: 1_200_000 });
+      planned.push({
+        body: { url: slow.url(name, 1_200_000, 400_000), filename: name },
+        key: `${name}.bin`,
+        sha256: slow.sha256(name, 1_200_000),
+        size: 1_200_000,
+      });
     }
     for (let n = 0; n < 6; n += 1) {
       const name = `kill-multi-${n}`;
-      planned.push({ body: { url: slow.url(name, 10 * MiB, 4 * MiB), filename: name }, key: `${name}.bin`, sha256: slow.sha256(name, 10 * MiB), size: 10 * MiB });
+      planned.push({
+        body: { url: slow.url(name, 10 * MiB, 4 * MiB), filename: name },
+        key: `${name}.bin`,
+        sha256: slow.sha256(name, 10 * MiB),
+        size: 10 * MiB,
+      });
     }
-    for (let n = 0; n < 6; n += 1) planned.push({ body: { url: media.url('/page/video.html'), filename: `kill-page-${n}` }, key: `kill-page-${n}.mp4` });
-    for (let n = 0; n < 4; n += 1) planned.push({ body: { url: media.url('/big.bin'), filename: `kill-big-${n}` }, key: `kill-big-${n}.bin`, sha256: fixtures.bigBin.sha256, size: fixtures.bigBin.size });
-    for (let n = 0; n < 4; n += 1) planned.push({ body: { url: media.url('/media/video.mp4'), filename: `kill-video-${n}` }, key: `kill-video-${n}.mp4`, sha256: fixtures.videoMp4.sha256, size: fixtures.videoMp4.size });
+    for (let n = 0; n < 6; n += 1)
+      planned.push({
+        body: { url: media.url('/page/video.html'), filename: `kill-page-${n}` },
+        key: `kill-page-${n}.mp4`,
+      });
+    for (let n = 0; n < 4; n += 1)
+      planned.push({
+        body: { url: media.url('/big.bin'), filename: `kill-big-${n}` },
+        key: `kill-big-${n}.bin`,
+        sha256: fixtures.bigBin.sha256,
+        size: fixtures.bigBin.size,
+      });
+    for (let n = 0; n < 4; n += 1)
+      planned.push({
+        body: { url: media.url('/media/video.mp4'), filename: `kill-video-${n}` },
+        key: `kill-video-${n}.mp4`,
+        sha256: fixtures.videoMp4.sha256,
+        size: fixtures.videoMp4.size,
+      });
 
     const ids: string[] = [];
     for (const job of planned) {
@@ -126,19 +179,27 @@ describe('workers killed with SIGKILL at random moments', () => {
       ids.push(created.body.id);
     }
 
-    // Kill a random worker every 1.5–4 s for up to 45 s (or until everything is done), starting a
+    // Kill a random worker every 1.5–4 s for up to 35 s (or until everything is done), starting a
     // replacement on the same data dir each time.
     let kills = 0;
     const started = Date.now();
     for (;;) {
       await new Promise((r) => setTimeout(r, 1500 + random() * 2500));
       const states = await statuses(databaseUrl, ids);
-      if ([...states.values()].every((s) => FINAL.includes(s.status)) || Date.now() - started > 45_000 || kills >= 12) break;
+      if (
+        [...states.values()].every((s) => FINAL.includes(s.status)) ||
+        Date.now() - started > 35_000 ||
+        kills >= 10
+      )
+        break;
       const slot = Math.floor(random() * workers.length);
       const victim = workers[slot]!;
       await victim.signal('SIGKILL', 10_000);
       kills += 1;
-      const replacement = await startWorker(`kw${slot}-${kills}`, { ...env, BUCKETLOAD_DATA_DIR: dataDirs[slot]! });
+      const replacement = await startWorker(`kw${slot}-${kills}`, {
+        ...env,
+        BUCKETLOAD_DATA_DIR: dataDirs[slot]!,
+      });
       workers[slot] = replacement;
       all.push(replacement);
     }
@@ -150,17 +211,23 @@ describe('workers killed with SIGKILL at random moments', () => {
       states = await statuses(databaseUrl, ids);
     }
     const summary = ids.map((id) => states.get(id)?.status ?? 'missing');
-    expect(summary.filter((s) => s !== 'completed'), `seed ${seed}`).toEqual([]);
+    expect(
+      summary.filter((s) => s !== 'completed'),
+      `seed ${seed}`,
+    ).toEqual([]);
     expect(kills, `seed ${seed}`).toBeGreaterThanOrEqual(3);
     const retried = [...states.values()].filter((s) => s.attempts > 1).length;
-    console.log(`[faults] seed ${seed}: ${kills} SIGKILLs, ${retried} of ${ids.length} jobs needed more than one attempt, done after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `[faults] seed ${seed}: ${kills} SIGKILLs, ${retried} of ${ids.length} jobs needed more than one attempt, done after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     expect(retried, `seed ${seed}`).toBeGreaterThanOrEqual(1);
 
     // Exactly one completion per job across every worker process that ever ran (killed ones included).
     const completions = new Map<string, number>();
     for (const proc of all) {
       for (const line of proc.logs) {
-        if (line['msg'] === 'job completed' && line['done'] === true) completions.set(String(line['jobId']), (completions.get(String(line['jobId'])) ?? 0) + 1);
+        if (line['msg'] === 'job completed' && line['done'] === true)
+          completions.set(String(line['jobId']), (completions.get(String(line['jobId'])) ?? 0) + 1);
       }
     }
     for (const id of ids) expect(completions.get(id) ?? 0, id).toBe(1);
@@ -181,7 +248,11 @@ describe('workers killed with SIGKILL at random moments', () => {
     expect(await moto.listMultipartUploads(bucket)).toEqual([]);
 
     // No temp dirs left: the replacements' janitors remove what killed attempts left.
-    await waitFor(async () => dataDirs.flatMap(workEntries), (left) => left.length === 0, 30_000).catch(() => {
+    await waitFor(
+      async () => dataDirs.flatMap(workEntries),
+      (left) => left.length === 0,
+      30_000,
+    ).catch(() => {
       throw new Error(`temp dirs left: ${dataDirs.flatMap(workEntries).join(', ')}`);
     });
     await stopAll();
@@ -208,18 +279,33 @@ describe('the S3 server stops mid-upload', () => {
   }
 
   function destination(moto: MotoServer, bucket: string) {
-    return { provider: 'other', endpoint: moto.endpoint, region: 'us-east-1', bucket, accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey, forcePathStyle: true };
+    return {
+      provider: 'other',
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      bucket,
+      accessKeyId: moto.accessKeyId,
+      secretAccessKey: moto.secretAccessKey,
+      forcePathStyle: true,
+    };
   }
 
   it('started again on the same port: the job retries and completes in the bucket', async () => {
     let moto: MotoServer = await startMoto();
     const port = Number(new URL(moto.endpoint).port);
     const bucket = await moto.createBucket();
-    const t = await startTestApp({ databaseUrl: await testDatabases()[1]!.makeUrl(), env: { BUCKETLOAD_MAX_ATTEMPTS: '8' } });
+    const t = await startTestApp({
+      databaseUrl: await testDatabases()[1]!.makeUrl(),
+      env: { BUCKETLOAD_MAX_ATTEMPTS: '8' },
+    });
     try {
       const created = await t.request('POST', '/v1/imports', {
         key: t.adminKey,
-        body: { url: slow.url('s3-restart', 16 * MiB, 4 * MiB), filename: 's3-restart', destination: destination(moto, bucket) },
+        body: {
+          url: slow.url('s3-restart', 16 * MiB, 4 * MiB),
+          filename: 's3-restart',
+          destination: destination(moto, bucket),
+        },
       });
       await uploading(t, created.body.id);
       await moto.stop();
@@ -248,11 +334,18 @@ describe('the S3 server stops mid-upload', () => {
   it('not started again: after its retry budget the job falls back to managed storage', async () => {
     const moto = await startMoto();
     const bucket = await moto.createBucket();
-    const t = await startTestApp({ databaseUrl: await testDatabases()[1]!.makeUrl(), env: { BUCKETLOAD_MAX_ATTEMPTS: '2' } });
+    const t = await startTestApp({
+      databaseUrl: await testDatabases()[1]!.makeUrl(),
+      env: { BUCKETLOAD_MAX_ATTEMPTS: '2' },
+    });
     try {
       const created = await t.request('POST', '/v1/imports', {
         key: t.adminKey,
-        body: { url: slow.url('s3-gone', 16 * MiB, 4 * MiB), filename: 's3-gone', destination: destination(moto, bucket) },
+        body: {
+          url: slow.url('s3-gone', 16 * MiB, 4 * MiB),
+          filename: 's3-gone',
+          destination: destination(moto, bucket),
+        },
       });
       await uploading(t, created.body.id);
       await moto.stop();
@@ -280,7 +373,11 @@ describe('PostgreSQL restarted under load', () => {
 
   beforeAll(async () => {
     assertBuilt();
-    [cluster, media, slow] = await Promise.all([startPostgres(), startMediaServer(fixtures), startSlowSource()]);
+    [cluster, media, slow] = await Promise.all([
+      startPostgres(),
+      startMediaServer(fixtures),
+      startSlowSource(),
+    ]);
     moto = connectShared(inject('s3').moto);
   });
   afterAll(async () => {
@@ -294,11 +391,20 @@ describe('PostgreSQL restarted under load', () => {
   it('workers and the API reconnect; every accepted submission is persisted once and completes', async () => {
     const bucket = await moto.createBucket();
     const databaseUrl = await createPgDatabase(cluster.url, 'restart_load');
-    const env = { ...sharedEnv(moto, bucket, 'pgrestart'), BUCKETLOAD_DATABASE_URL: databaseUrl, BUCKETLOAD_LEASE_SECONDS: '3', BUCKETLOAD_MAX_ATTEMPTS: '10' };
+    const env = {
+      ...sharedEnv(moto, bucket, 'pgrestart'),
+      BUCKETLOAD_DATABASE_URL: databaseUrl,
+      BUCKETLOAD_LEASE_SECONDS: '3',
+      BUCKETLOAD_MAX_ATTEMPTS: '10',
+    };
     const keys = await prepareDatabase({ ...env, BUCKETLOAD_DATA_DIR: await tempDir('pg-prep-') }, ['admin']);
     const admin = keys['admin']!;
     const apiProc = await startApi('pg-api', { ...env, BUCKETLOAD_DATA_DIR: await tempDir('pg-api-') });
-    const workers = await Promise.all([0, 1].map(async (i) => startWorker(`pg-w${i}`, { ...env, BUCKETLOAD_DATA_DIR: await tempDir(`pg-w${i}-`) })));
+    const workers = await Promise.all(
+      [0, 1].map(async (i) =>
+        startWorker(`pg-w${i}`, { ...env, BUCKETLOAD_DATA_DIR: await tempDir(`pg-w${i}-`) }),
+      ),
+    );
 
     // Five clients submit 60 imports; a client retries a failed request (5xx or no answer) with the
     // same Idempotency-Key until it is accepted, as a real client would.
@@ -311,10 +417,15 @@ describe('PostgreSQL restarted under load', () => {
         const n = next;
         next += 1;
         if (n >= total) return;
-        const body = n % 3 === 0 ? { url: slow.url(`pg-${n}`, 200_000, 100_000), filename: `pg-${n}` } : { url: media.url('/media/audio.mp3'), filename: `pg-${n}` };
+        const body =
+          n % 3 === 0
+            ? { url: slow.url(`pg-${n}`, 200_000, 100_000), filename: `pg-${n}` }
+            : { url: media.url('/media/audio.mp3'), filename: `pg-${n}` };
         const deadline = Date.now() + 90_000;
         for (;;) {
-          const answer = await api(apiProc.baseUrl, 'POST', '/v1/imports', admin, body, { 'idempotency-key': `pg-${n}` }).catch(() => ({ status: 0, body: undefined }));
+          const answer = await api(apiProc.baseUrl, 'POST', '/v1/imports', admin, body, {
+            'idempotency-key': `pg-${n}`,
+          }).catch(() => ({ status: 0, body: undefined }));
           if (answer.status === 202 || answer.status === 200) {
             const previous = accepted.get(n);
             if (previous !== undefined) expect(answer.body.id).toBe(previous);
@@ -322,14 +433,21 @@ describe('PostgreSQL restarted under load', () => {
             break;
           }
           failedRequests += 1;
-          if (Date.now() > deadline) throw new Error(`submission ${n} not accepted: ${answer.status} ${JSON.stringify(answer.body)}; api alive ${apiProc.alive()}: ${apiProc.tail()} ${JSON.stringify(apiProc.logs.slice(-5))}`);
+          if (Date.now() > deadline)
+            throw new Error(
+              `submission ${n} not accepted: ${answer.status} ${JSON.stringify(answer.body)}; api alive ${apiProc.alive()}: ${apiProc.tail()} ${JSON.stringify(apiProc.logs.slice(-5))}`,
+            );
           await new Promise((r) => setTimeout(r, 250));
         }
         await new Promise((r) => setTimeout(r, 60));
       }
     };
     const clients = Promise.all(Array.from({ length: 5 }, submit));
-    await waitFor(async () => accepted.size, (n) => n >= 20, 60_000);
+    await waitFor(
+      async () => accepted.size,
+      (n) => n >= 20,
+      60_000,
+    );
     await cluster.restart(3000);
     await clients;
     expect(failedRequests).toBeGreaterThan(0); // the outage was seen
@@ -338,13 +456,17 @@ describe('PostgreSQL restarted under load', () => {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-      const rows = await client.query<{ idempotency_key: string; id: string }>(`select idempotency_key, id from jobs where idempotency_key like 'pg-%'`);
+      const rows = await client.query<{ idempotency_key: string; id: string }>(
+        `select idempotency_key, id from jobs where idempotency_key like 'pg-%'`,
+      );
       expect(rows.rows).toHaveLength(total);
       for (const row of rows.rows) expect(row.id).toBe(accepted.get(Number(row.idempotency_key.slice(3))));
       const deadline = Date.now() + 150_000;
       let left: string[] = [];
       for (;;) {
-        const now = await client.query<{ status: string; n: string }>(`select status, count(*) as n from jobs group by status`);
+        const now = await client.query<{ status: string; n: string }>(
+          `select status, count(*) as n from jobs group by status`,
+        );
         left = now.rows.filter((r) => r.status !== 'completed').map((r) => `${r.status}: ${r.n}`);
         if (left.length === 0 || Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 500));

@@ -42,7 +42,10 @@ describe.each(testDatabases())('managed storage on the operator bucket ($name)',
   });
 
   it('stores under <prefix>/<user id>/<key> and answers with a presigned GET of the bucket', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/media/video.mp4') } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/media/video.mp4') },
+    });
     const done = await waitForImport(t, t.adminKey, created.body.id);
     expect(done.status).toBe('completed');
     expect(done.result.storage).toBe('managed');
@@ -50,7 +53,9 @@ describe.each(testDatabases())('managed storage on the operator bucket ($name)',
     expect(file.key).toBe('video.mp4');
     expect(file.sha256).toBe(fixtures.videoMp4.sha256);
     expect(file.url).toBe(`${t.baseUrl}/v1/imports/${done.id}/files/${file.id}`);
-    expect(file.presignedUrl.startsWith(`${moto.endpoint}/${bucket}/managed/${adminId}/video.mp4?`)).toBe(true);
+    expect(file.presignedUrl.startsWith(`${moto.endpoint}/${bucket}/managed/${adminId}/video.mp4?`)).toBe(
+      true,
+    );
     const stored = await moto.getObject(bucket, `managed/${adminId}/video.mp4`);
     expect(stored.metadata['sha256']).toBe(fixtures.videoMp4.sha256);
     const download = await fetch(file.presignedUrl);
@@ -58,13 +63,19 @@ describe.each(testDatabases())('managed storage on the operator bucket ($name)',
     expect(download.headers.get('content-disposition')).toContain('video.mp4');
     expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(fixtures.videoMp4.sha256);
     // The authenticated redirect goes to the same object.
-    const redirect = await fetch(`${t.baseUrl}/v1/imports/${done.id}/files/${file.id}`, { headers: { authorization: `Bearer ${t.adminKey}` }, redirect: 'manual' });
+    const redirect = await fetch(`${t.baseUrl}/v1/imports/${done.id}/files/${file.id}`, {
+      headers: { authorization: `Bearer ${t.adminKey}` },
+      redirect: 'manual',
+    });
     expect(redirect.status).toBe(302);
     expect(redirect.headers.get('location')).toContain(`/${bucket}/managed/${adminId}/video.mp4?`);
   });
 
   it('uploads a multipart object; a retried write aborts what an interrupted earlier attempt left at the key', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/big.bin'), filename: 'big' } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/big.bin'), filename: 'big' },
+    });
     const done = await waitForImport(t, t.adminKey, created.body.id, 90_000);
     expect(done.status).toBe('completed');
     expect(done.result.files[0].key).toBe('big.bin');
@@ -73,8 +84,15 @@ describe.each(testDatabases())('managed storage on the operator bucket ($name)',
 
     // An attempt killed mid-upload (SIGKILL) leaves its multipart upload behind; the retried
     // attempt's write of the same key removes it (jobs with attempts > 1 write with the sweep on).
-    const client = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey } });
-    await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `managed/${adminId}/restarted.bin` }));
+    const client = new S3Client({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey },
+    });
+    await client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: `managed/${adminId}/restarted.bin` }),
+    );
     client.destroy();
     expect(await moto.listMultipartUploads(bucket)).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 1100));
@@ -86,7 +104,11 @@ describe.each(testDatabases())('managed storage on the operator bucket ($name)',
       contentLength: fixtures.bigBin.size,
       signal: new AbortController().signal,
     });
-    expect(stored).toMatchObject({ key: 'restarted.bin', sha256: fixtures.bigBin.sha256, sha256Stored: true });
+    expect(stored).toMatchObject({
+      key: 'restarted.bin',
+      sha256: fixtures.bigBin.sha256,
+      sha256Stored: true,
+    });
     expect(await moto.listMultipartUploads(bucket)).toEqual([]);
     const objects = await moto.listObjects(bucket, `managed/${adminId}/restarted`);
     expect(objects).toEqual([{ key: `managed/${adminId}/restarted.bin`, size: fixtures.bigBin.size }]);
@@ -111,7 +133,10 @@ describe('graceful stop of a worker pool (PostgreSQL)', () => {
     const b = await startTestApp({ databaseUrl, workers: 0, env: { BUCKETLOAD_LEASE_SECONDS: '600' } });
     try {
       const pool = a.runtime.startWorkers(1);
-      const created = await a.request('POST', '/v1/imports', { key: a.adminKey, body: { url: media.url('/bad/slow.mp4'), filename: 'released' } });
+      const created = await a.request('POST', '/v1/imports', {
+        key: a.adminKey,
+        body: { url: media.url('/bad/slow.mp4'), filename: 'released' },
+      });
       await waitFor(
         () => a.request('GET', `/v1/imports/${created.body.id}`, { key: a.adminKey }),
         (r) => r.body.status === 'running' && r.body.progress.bytes > 0,
@@ -137,7 +162,10 @@ describe('graceful stop of a worker pool (PostgreSQL)', () => {
     const a = await startTestApp({ databaseUrl, workers: 0 });
     try {
       const pool = a.runtime.startWorkers(1);
-      const created = await a.request('POST', '/v1/imports', { key: a.adminKey, body: { url: media.url('/bad/slow.mp4'), filename: 'finished' } });
+      const created = await a.request('POST', '/v1/imports', {
+        key: a.adminKey,
+        body: { url: media.url('/bad/slow.mp4'), filename: 'finished' },
+      });
       await waitFor(
         () => a.request('GET', `/v1/imports/${created.body.id}`, { key: a.adminKey }),
         (r) => r.body.status === 'running',

@@ -11,13 +11,24 @@ import { tempDir } from '../../support/databases.js';
 import { startMediaServer, type MediaServer } from '../../support/media-server.js';
 import { createPgDatabase, dropPgDatabase } from '../../support/postgres.js';
 import { connectShared, type S3TestServer } from '../../support/s3-servers.js';
-import { api, assertBuilt, prepareDatabase, startApi, startWorker, stopAll, waitForLog, type ApiProc, type Proc } from './cluster.js';
+import {
+  api,
+  assertBuilt,
+  prepareDatabase,
+  startApi,
+  startWorker,
+  stopAll,
+  waitForLog,
+  type ApiProc,
+  type Proc,
+} from './cluster.js';
 import { startSlowSource, type SlowSource } from './slow-source.js';
 import { readEventStream, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 const FINAL = ['completed', 'failed', 'canceled'];
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the import as JSON, checked field by field
 async function waitDone(base: string, key: string, id: string, timeoutMs = 90_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -66,12 +77,20 @@ describe('multi-process mode: two API processes, two workers, one PostgreSQL, ma
       BUCKETLOAD_RATE_LIMIT_PER_MINUTE: '10000000',
       BUCKETLOAD_WEBHOOK_BACKOFF_SECONDS: '1',
     };
-    keys = await prepareDatabase({ ...env, BUCKETLOAD_DATA_DIR: await tempDir('mp-prep-') }, ['admin', ...Array.from({ length: 10 }, (_, i) => `client${i}`)]);
+    keys = await prepareDatabase({ ...env, BUCKETLOAD_DATA_DIR: await tempDir('mp-prep-') }, [
+      'admin',
+      ...Array.from({ length: 10 }, (_, i) => `client${i}`),
+    ]);
     [api1, api2] = await Promise.all([
       startApi('api1', { ...env, BUCKETLOAD_DATA_DIR: await tempDir('mp-api1-') }),
       startApi('api2', { ...env, BUCKETLOAD_DATA_DIR: await tempDir('mp-api2-') }),
     ]);
-    workers.push(...(await Promise.all([startWorker('w1', await workerEnv(), { grace: 1 }), startWorker('w2', await workerEnv(), { grace: 1 })])));
+    workers.push(
+      ...(await Promise.all([
+        startWorker('w1', await workerEnv(), { grace: 1 }),
+        startWorker('w2', await workerEnv(), { grace: 1 }),
+      ])),
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -91,18 +110,27 @@ describe('multi-process mode: two API processes, two workers, one PostgreSQL, ma
       { url: media.url('/big.bin'), filename: 'mp-big' },
       { url: media.url('/page/video.html'), filename: 'mp-page' },
       // Four slow ones at once: one worker holds two, so the other worker must take part.
-      ...[1, 2, 3, 4].map((n) => ({ url: slow.url(`mp-slow-${n}`, 400_000, 200_000), filename: `mp-slow-${n}` })),
+      ...[1, 2, 3, 4].map((n) => ({
+        url: slow.url(`mp-slow-${n}`, 400_000, 200_000),
+        filename: `mp-slow-${n}`,
+      })),
     ];
     const created = await Promise.all(
-      submissions.map((body, i) => api(i % 2 === 0 ? api1.baseUrl : api2.baseUrl, 'POST', '/v1/imports', admin, body)),
+      submissions.map((body, i) =>
+        api(i % 2 === 0 ? api1.baseUrl : api2.baseUrl, 'POST', '/v1/imports', admin, body),
+      ),
     );
     for (const c of created) expect(c.status).toBe(202);
-    const done = await Promise.all(created.map((c, i) => waitDone(i % 2 === 0 ? api2.baseUrl : api1.baseUrl, admin, c.body.id)));
+    const done = await Promise.all(
+      created.map((c, i) => waitDone(i % 2 === 0 ? api2.baseUrl : api1.baseUrl, admin, c.body.id)),
+    );
     const expected: Record<string, string> = {
       'mp-video.mp4': fixtures.videoMp4.sha256,
       'mp-audio.mp3': fixtures.audioMp3.sha256,
       'mp-big.bin': fixtures.bigBin.sha256,
-      ...Object.fromEntries([1, 2, 3, 4].map((n) => [`mp-slow-${n}.bin`, slow.sha256(`mp-slow-${n}`, 400_000)])),
+      ...Object.fromEntries(
+        [1, 2, 3, 4].map((n) => [`mp-slow-${n}.bin`, slow.sha256(`mp-slow-${n}`, 400_000)]),
+      ),
     };
     for (const job of done) {
       expect(job.status, JSON.stringify(job.error)).toBe('completed');
@@ -116,8 +144,13 @@ describe('multi-process mode: two API processes, two workers, one PostgreSQL, ma
         expect(sha256(bytes)).toBe(file.sha256);
       }
     }
-    const byWorker = workers.map((w) => w.logs.filter((l) => l['msg'] === 'job completed' && l['done'] === true).length);
-    expect(byWorker.every((n) => n >= 1), `completions per worker: ${byWorker.join(', ')}`).toBe(true);
+    const byWorker = workers.map(
+      (w) => w.logs.filter((l) => l['msg'] === 'job completed' && l['done'] === true).length,
+    );
+    expect(
+      byWorker.every((n) => n >= 1),
+      `completions per worker: ${byWorker.join(', ')}`,
+    ).toBe(true);
     expect(byWorker.reduce((a, b) => a + b, 0)).toBe(submissions.length);
     expect(await moto.listMultipartUploads(bucket)).toEqual([]);
   });
@@ -128,20 +161,27 @@ describe('multi-process mode: two API processes, two workers, one PostgreSQL, ma
       url: slow.url('mp-events', 300_000, 150_000),
       webhook: { url: hooks.url('/mp'), secret: 'mp-secret' },
     });
-    const stream = await readEventStream(`${api2.baseUrl}/v1/imports/${created.body.id}/events`, { authorization: `Bearer ${admin}` });
+    const stream = await readEventStream(`${api2.baseUrl}/v1/imports/${created.body.id}/events`, {
+      authorization: `Bearer ${admin}`,
+    });
     expect(stream.events.at(-1)?.event).toBe('completed');
     expect(stream.events.some((e) => e.event === 'progress')).toBe(true);
     const deadline = Date.now() + 30_000;
-    while (hooks.received('/mp').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (hooks.received('/mp').length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     const [hook] = hooks.received('/mp');
-    expect(verifyWebhookSignature('mp-secret', hook!.body, hook!.headers['bucketload-signature'] as string)).toBe(true);
+    expect(
+      verifyWebhookSignature('mp-secret', hook!.body, hook!.headers['bucketload-signature'] as string),
+    ).toBe(true);
     expect(JSON.parse(hook!.body).data.id).toBe(created.body.id);
   });
 
   it('SIGTERM: a worker stops claiming, releases the job it cannot finish in its grace period, and exits 0; the other worker finishes it', async () => {
     const admin = keys['admin']!;
     // About 8 s of download: longer than the workers' 1 s grace period.
-    const created = await api(api1.baseUrl, 'POST', '/v1/imports', admin, { url: slow.url('mp-sigterm', 800_000, 100_000) });
+    const created = await api(api1.baseUrl, 'POST', '/v1/imports', admin, {
+      url: slow.url('mp-sigterm', 800_000, 100_000),
+    });
     const id = created.body.id as string;
     let owner: Proc | undefined;
     const deadline = Date.now() + 30_000;
@@ -152,15 +192,21 @@ describe('multi-process mode: two API processes, two workers, one PostgreSQL, ma
     expect(owner).toBeDefined();
     const exit = await owner!.signal('SIGTERM', 60_000);
     expect(exit.code).toBe(0);
-    await waitForLog(owner!, (l) => l['msg'] === 'job attempt released' && l['jobId'] === id, 1000).catch(() => {
-      throw new Error(`no release logged: ${owner!.tail()}`);
-    });
+    await waitForLog(owner!, (l) => l['msg'] === 'job attempt released' && l['jobId'] === id, 1000).catch(
+      () => {
+        throw new Error(`no release logged: ${owner!.tail()}`);
+      },
+    );
     const done = await waitDone(api2.baseUrl, admin, id);
     expect(done.status).toBe('completed');
     // The released attempt was given back: the job counts only the attempt that finished it.
     expect(done.attempts).toBe(1);
     expect(done.result.files[0].sha256).toBe(slow.sha256('mp-sigterm', 800_000));
-    workers.splice(workers.indexOf(owner!), 1, await startWorker(`${owner!.name}b`, await workerEnv(), { grace: 1 }));
+    workers.splice(
+      workers.indexOf(owner!),
+      1,
+      await startWorker(`${owner!.name}b`, await workerEnv(), { grace: 1 }),
+    );
   });
 
   // LONG: the load test. 1,000 submissions from 50 concurrent clients (10 users) alternating between
@@ -185,7 +231,11 @@ describe('multi-process mode: two API processes, two workers, one PostgreSQL, ma
           next += 1;
           if (n >= total) return;
           const base = n % 2 === 0 ? api1.baseUrl : api2.baseUrl;
-          const body = { url: media.url('/text/plain.txt'), filename: `load-${n}`, metadata: { n: String(n) } };
+          const body = {
+            url: media.url('/text/plain.txt'),
+            filename: `load-${n}`,
+            metadata: { n: String(n) },
+          };
           const headers = { 'idempotency-key': `load-${n}` };
           const t0 = performance.now();
           const first = await api(base, 'POST', '/v1/imports', key, body, headers);
@@ -194,7 +244,14 @@ describe('multi-process mode: two API processes, two workers, one PostgreSQL, ma
           ids.set(n, first.body.id);
           if (retried.has(n)) {
             // The retry goes to the other API process: same key and body → the same job, 200.
-            const again = await api(n % 2 === 0 ? api2.baseUrl : api1.baseUrl, 'POST', '/v1/imports', key, body, headers);
+            const again = await api(
+              n % 2 === 0 ? api2.baseUrl : api1.baseUrl,
+              'POST',
+              '/v1/imports',
+              key,
+              body,
+              headers,
+            );
             expect(again.status).toBe(200);
             expect(again.body.id).toBe(first.body.id);
           }
@@ -216,7 +273,9 @@ describe('multi-process mode: two API processes, two workers, one PostgreSQL, ma
         ).rows;
       const rows = await count();
       expect(rows.reduce((sum, r) => sum + Number(r.n), 0)).toBe(total);
-      const dup = await client.query(`select idempotency_key from jobs where idempotency_key like 'load-%' group by user_id, idempotency_key having count(*) > 1`);
+      const dup = await client.query(
+        `select idempotency_key from jobs where idempotency_key like 'load-%' group by user_id, idempotency_key having count(*) > 1`,
+      );
       expect(dup.rows).toEqual([]);
 
       const deadline = Date.now() + 240_000;
@@ -231,10 +290,13 @@ describe('multi-process mode: two API processes, two workers, one PostgreSQL, ma
       }
       const runSeconds = (Date.now() - started) / 1000;
       expect(completed).toBe(total);
-      const files = await client.query<{ n: string }>(`select count(*) as n from job_files f join jobs j on j.id = f.job_id where j.idempotency_key like 'load-%'`);
+      const files = await client.query<{ n: string }>(
+        `select count(*) as n from job_files f join jobs j on j.id = f.job_id where j.idempotency_key like 'load-%'`,
+      );
       expect(Number(files.rows[0]!.n)).toBe(total);
       latencies.sort((a, b) => a - b);
-      const p = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
+      const p = (q: number) =>
+        Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
       // Figures for the report (not assertions: the machine is shared).
       console.log(
         `[load] ${total} submissions (+${retried.size} retried) in ${submitSeconds.toFixed(1)} s = ${(total / submitSeconds).toFixed(0)}/s; ` +

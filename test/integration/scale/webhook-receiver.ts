@@ -27,7 +27,12 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
-      hooks.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      hooks.push({
+        path,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      });
       const left = failures.get(path) ?? 0;
       if (left > 0) {
         failures.set(path, left - 1);
@@ -55,6 +60,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   };
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- event payloads are JSON, checked field by field */
 /** Reads a Server-Sent Events response until it ends (or `timeoutMs`), returning the events. */
 export async function readEventStream(
   url: string,
@@ -86,3 +92,4 @@ export async function readEventStream(
   }
   return { status: response.status, contentType: response.headers.get('content-type'), events };
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */

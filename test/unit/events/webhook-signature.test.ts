@@ -17,7 +17,9 @@ describe('webhook signatures', () => {
     expect(verifyWebhookSignature('other', 'body', header, now)).toBe(false);
     expect(verifyWebhookSignature('s3cret', 'body!', header, now)).toBe(false);
     expect(verifyWebhookSignature('s3cret', 'body', header, { nowSeconds: 1_700_000_301 })).toBe(false);
-    expect(verifyWebhookSignature('s3cret', 'body', header.replace('t=1700000000', 't=1700000001'), now)).toBe(false);
+    expect(
+      verifyWebhookSignature('s3cret', 'body', header.replace('t=1700000000', 't=1700000001'), now),
+    ).toBe(false);
     expect(verifyWebhookSignature('s3cret', 'body', undefined, now)).toBe(false);
     expect(verifyWebhookSignature('s3cret', 'body', 'v1=abc', now)).toBe(false);
   });

@@ -14,7 +14,8 @@ export interface EventsRoutesOptions {
   readonly keepAliveMs?: number;
 }
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
 
 const WebhookDeliverySchema = Type.Object({
   id: Type.String(),
@@ -60,7 +61,10 @@ function snapshot(job: Job) {
  *
  * `GET /v1/imports/:id/webhooks`: the webhook delivery log of the import.
  */
-export function eventsRoutes(services: AppServices, options: EventsRoutesOptions = {}): FastifyPluginAsyncTypebox {
+export function eventsRoutes(
+  services: AppServices,
+  options: EventsRoutesOptions = {},
+): FastifyPluginAsyncTypebox {
   const pollMs = options.pollMs ?? 500;
   const keepAliveMs = options.keepAliveMs ?? 15_000;
   const deliveries = new WebhookDeliveryRepository(services.database.db);
@@ -119,7 +123,13 @@ export function eventsRoutes(services: AppServices, options: EventsRoutesOptions
         let last: ReturnType<typeof snapshot> | undefined;
         const emit = async (current: Job): Promise<void> => {
           const next = snapshot(current);
-          if (last === undefined || last.status !== next.status || last.phase !== next.phase || last.attempts !== next.attempts) send('status', next);
+          if (
+            last === undefined ||
+            last.status !== next.status ||
+            last.phase !== next.phase ||
+            last.attempts !== next.attempts
+          )
+            send('status', next);
           else if (JSON.stringify(last) !== JSON.stringify(next)) send('progress', next);
           last = next;
           if (isTerminal(current.status)) {
@@ -181,4 +191,3 @@ export function eventsRoutes(services: AppServices, options: EventsRoutesOptions
     );
   };
 }
-

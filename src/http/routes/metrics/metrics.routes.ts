@@ -8,11 +8,18 @@ import type { AppServices } from '../../app-services.js';
  */
 export function metricsRoutes(services: AppServices): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
-      const metrics = services.metrics;
-      if (metrics === undefined) throw new AppError('ROUTE_NOT_FOUND');
-      const text = await metrics.render();
-      return reply.header('content-type', metrics.contentType).header('cache-control', 'no-store').send(text);
-    });
+    app.get(
+      '/metrics',
+      { schema: { tags: ['health'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
+      async (_request, reply) => {
+        const metrics = services.metrics;
+        if (metrics === undefined) throw new AppError('ROUTE_NOT_FOUND');
+        const text = await metrics.render();
+        return reply
+          .header('content-type', metrics.contentType)
+          .header('cache-control', 'no-store')
+          .send(text);
+      },
+    );
   };
 }
