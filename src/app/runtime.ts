@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
@@ -18,7 +17,7 @@ import { WorkerPool, type JobHandler } from '../jobs/worker-pool.js';
 import { createNodeProcessRunner } from '../media/process-runner.js';
 import { createEgressDispatcher, createEgressPolicy, parseEgressAllow } from '../security/egress/index.js';
 import { Metrics } from '../observability/metrics.js';
-import { LinkSigner } from '../security/link-signer.js';
+import { LinkSigner, loadLinkKey } from '../security/link-signer.js';
 import { loadSecretBox, type SecretBox } from '../security/secret-box.js';
 import { createEgressHttpFetcher } from '../sources/direct/egress-http-fetcher.js';
 import { createMediaEngine } from '../sources/media-engine.js';
@@ -47,8 +46,7 @@ export async function createRuntime(config: Config, logger: Logger, options: { m
   const database: Database = openDatabase(config.databaseUrl);
   if (options.migrate !== false) await migrateToLatest(database.db);
   const secrets = loadSecretBox(config.dataDir, config.masterKey);
-  const linkKey = createHmac('sha256', secrets.linkKeyMaterial()).update('bucketload managed-storage links v1').digest();
-  const linkSigner = new LinkSigner(linkKey, config.publicUrl);
+  const linkSigner = new LinkSigner(loadLinkKey(config.dataDir), config.publicUrl);
   const storage = new StorageResolver(config, linkSigner);
   const jobs = new JobRepository(database.db);
   const imports = new ImportService(config, jobs, storage, secrets);

@@ -10,7 +10,7 @@ import type { AppServices } from '../http/app-services.js';
 import type { Job, JobError, JobProgress } from '../jobs/job.js';
 import { isTerminal, type JobPhase } from '../jobs/job-types.js';
 import type { JobContext, JobHandler } from '../jobs/worker-pool.js';
-import { claimJobById } from './claim-job-by-id.js';
+import { claimJobById } from '../db/queue/claim-job-by-id.js';
 
 /** What the display hears about while one job runs. */
 export type RunEvent =

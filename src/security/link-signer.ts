@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { LocalLinkSigner } from '../storage/local/local-object-store.js';
 
@@ -34,4 +35,28 @@ export class LinkSigner implements LocalLinkSigner {
   private mac(userId: string, key: string, expires: number, fileName: string): string {
     return createHmac('sha256', this.secret).update(`${userId}\n${key}\n${expires}\n${fileName}`).digest('base64url');
   }
+}
+
+const LINK_KEY_FILE = 'link.key';
+
+/**
+ * The HMAC key of managed-storage links: its own 0600 file in the data dir, created on first run.
+ * Not derived from the master key, so rotating the master key does not break links already handed
+ * out (they expire on their own, after at most 7 days).
+ */
+export function loadLinkKey(dataDir: string): Buffer {
+  const file = path.join(dataDir, LINK_KEY_FILE);
+  try {
+    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  try {
+    fs.writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
 }

@@ -31,11 +31,6 @@ export class SecretBox {
     this.keys = new Map([...previous, current].map((k) => [k.kid, k.key]));
   }
 
-  /** Key material for deriving other keys (e.g. the download-link HMAC key) from the current master key. */
-  linkKeyMaterial(): Buffer {
-    return this.current.key;
-  }
-
   get currentKeyId(): string {
     return this.current.kid;
   }

@@ -313,3 +313,29 @@ describe('request ids in job logs', () => {
     }
   });
 });
+
+describe('event streams and shutdown', () => {
+  it('closing the app (SIGTERM) ends open event streams instead of waiting for their clients', async () => {
+    const [sqlite] = testDatabases();
+    const t = await startTestApp({ databaseUrl: await sqlite!.makeUrl(), workers: 0 });
+    try {
+      // No workers: the import stays queued, so its stream would stay open for ever.
+      const created = await t.request('POST', '/v1/imports', {
+        key: t.adminKey,
+        body: { url: 'https://example.com/never.mp4' },
+      });
+      const stream = readEventStream(`${t.baseUrl}/v1/imports/${created.body.id}/events`, {
+        authorization: `Bearer ${t.adminKey}`,
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      const closing = Date.now();
+      await t.app.close();
+      const result = await stream;
+      expect(Date.now() - closing).toBeLessThan(10_000);
+      expect(result.events.map((e) => e.event)).toEqual(['status']);
+      expect(result.events[0]!.data.status).toBe('queued');
+    } finally {
+      await t.runtime.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
-import type { Db } from '../db/database.js';
-import type { JobRow } from '../db/job-row.js';
+import type { Db } from '../database.js';
+import type { JobRow } from '../job-row.js';
 
 /**
  * Claims one given job for `workerId`, with the same conditions and lease as `db/queue/claim-job.ts`
