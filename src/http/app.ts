@@ -36,6 +36,8 @@ export async function buildApp(services: AppServices, plugins: AppPlugins = {}):
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: 256 * 1024,
+    // close() also ends idle keep-alive sockets (a download client's would hold it for 72 s).
+    forceCloseConnections: true,
     // A caller's X-Request-Id is kept when it is sane, so it can be followed into job logs.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

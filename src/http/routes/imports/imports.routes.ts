@@ -92,10 +92,22 @@ export function importsRoutes(services: AppServices): FastifyPluginAsyncTypebox 
   };
 }
 
+const VIDEO_CONTAINERS: readonly string[] = ['mp4', 'webm', 'mkv'];
+const AUDIO_CONTAINERS: readonly string[] = ['m4a', 'mp3', 'opus'];
+
 export async function toImportRequest(services: AppServices, userId: string, body: CreateImportBody): Promise<ImportRequest> {
   const format = body.format;
   if (body.presignExpiresIn !== undefined && body.presignExpiresIn > 604_800) {
     throw new AppError('VALIDATION_FAILED', { field: 'presignExpiresIn', message: 'presignExpiresIn is at most 604800 (7 days)' });
+  }
+  if (format?.container !== undefined) {
+    const allowed = format.kind === 'audio' ? AUDIO_CONTAINERS : format.kind === 'video' ? VIDEO_CONTAINERS : [...VIDEO_CONTAINERS, ...AUDIO_CONTAINERS];
+    if (!allowed.includes(format.container)) {
+      throw new AppError('VALIDATION_FAILED', {
+        field: 'format.container',
+        message: `format.container ${format.container} does not fit format.kind ${format.kind}: use one of ${allowed.join(', ')}.`,
+      });
+    }
   }
   const target = destinationTarget(body.destination);
   // Checked now (INVALID_KEY naming the field), so a `..` or over-long path is a 400, not a job that fails later.
