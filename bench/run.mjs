@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatSize, parseSize } from './lib/data-file.mjs';
+import { parseSize } from './lib/data-file.mjs';
 import { describeMachine } from './lib/machine.mjs';
 import { removeDirLater } from './lib/processes.mjs';
 import { writeBlocks } from './lib/report.mjs';
@@ -92,8 +92,9 @@ const list = (text) => text?.split(',').map((s) => s.trim()).filter(Boolean);
 const sizeBytes = parseSize(values.size ?? DEFAULTS.size);
 const bigSizeBytes = parseSize(values['big-size'] ?? DEFAULTS.bigSize);
 const repeat = Number(values.repeat ?? DEFAULTS.repeat);
-const fullSize =
-  sizeBytes === parseSize(DEFAULTS.size) && bigSizeBytes === parseSize(DEFAULTS.bigSize) && repeat >= 1;
+// Only a run with the default sizes and settings is recorded unless --write says otherwise.
+const tuned = ['size', 'big-size', 'repeat', 'servers', 'tools', 'duration', 'connections', 'jobs'].filter((k) => values[k] !== undefined);
+const fullSize = tuned.length === 0;
 const write = values['no-write'] ? false : (values.write ?? fullSize);
 
 const tmpRoot = values.tmp ?? os.tmpdir();
@@ -154,6 +155,6 @@ if (write && results.length > 0) {
   writeBlocks(file, blocks, SKELETON);
   log(`\nwrote ${path.relative(process.cwd(), file)}`);
 } else if (!write) {
-  log(`\n(docs/benchmarks.md not written: ${fullSize ? '--no-write' : `a quick run (${formatSize(sizeBytes)}); add --write to record it`})`);
+  log(`\n(docs/benchmarks.md not written: ${fullSize ? '--no-write' : `not the default settings (--${tuned.join(', --')}); add --write to record it`})`);
 }
 process.exit(failed ? 1 : 0);

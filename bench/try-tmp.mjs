@@ -1,7 +1,13 @@
-import { runMeasured } from './lib/measure.mjs';
 import fs from 'node:fs';
-fs.rmSync('/tmp/bench-manual/cli/data', { recursive: true, force: true });
-const extra = process.argv.slice(2);
-const m = await runMeasured({ command: process.execPath, args: [...extra, 'dist/bin/bucketload.js', 'import', 'http://127.0.0.1:37817/f.bin', '--to', 's3://bench/e2e/', '--endpoint', 'http://127.0.0.1:32861', '--path-style', '--no-progress', '--json'], env: { ...process.env, BUCKETLOAD_DATA_DIR: '/tmp/bench-manual/cli/data', BUCKETLOAD_EGRESS_ALLOW: '127.0.0.1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'x', NODE_NO_WARNINGS: '1' }, timeoutMs: 300000, sampleMs: 250 });
-console.log(m.ok, m.wallSeconds.toFixed(1), 'cpu', m.cpuSeconds.toFixed(2), 'maxrss', m.maxRssMiB.toFixed(0), 'load', m.loadBefore, m.loadAfter);
-console.log(m.rssSamples.map((s) => s.rssMiB.toFixed(0)).join(' '));
+import { startServe, processCpuSeconds } from './lib/bucketload-server.mjs';
+import { runWrk } from './suites/api.mjs';
+const dataDir = fs.mkdtempSync('/tmp/bench-manual/api-');
+const server = await startServe({ dataDir, nodeArgs: ['--cpu-prof', '--cpu-prof-dir=/tmp/bench-manual/prof-api'], extra: process.env.LOGLEVEL ? { BUCKETLOAD_LOG_LEVEL: process.env.LOGLEVEL } : {} });
+fs.writeFileSync(dataDir + '/p.lua', `wrk.method = "POST"\nwrk.body = '{"url":"http://127.0.0.1:9/media/clip.mp4","destination":"managed"}'\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${server.key}"\n`);
+for (const c of [8, 8]) {
+  const cpu = processCpuSeconds(server.pid);
+  const r = await runWrk({ url: server.url + '/v1/imports', script: dataDir + '/p.lua', connections: c, seconds: 8 });
+  console.log(c, r.rps, r.p50, r.p99, r.non2xx, ((processCpuSeconds(server.pid) - cpu) / r.requests * 1000).toFixed(2));
+}
+await server.stop();
+fs.rmSync(dataDir, { recursive: true, force: true });

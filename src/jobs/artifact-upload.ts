@@ -20,6 +20,7 @@ import type { Artifact, TreeFile } from './media-engine.js';
  *   thumbnail   <base>.jpg
  *   hls         <base>/hls/master.m3u8        + <base>/hls/<rung>/index.m3u8 and segment_NNNNN.ts
  *   dash        <base>/dash/manifest.mpd      + init-<n>.m4s and chunk-<n>-NNNNN.m4s
+ * A Qencode-style destination whose url names a folder puts hls/dash straight into that folder.
  *
  * `ifExists` applies to the whole set: `rename` picks one free base (`<name> (1)`) for all of them,
  * `fail` refuses when any of the keys exists, `skip` keeps each existing file (and tree) as it is.
@@ -72,11 +73,12 @@ export function artifactBase(job: Job, sink: JobSink, title: string, artifacts: 
 }
 
 /** Where each artifact goes under `base` (see the layout above). */
-export function placeArtifacts(base: string, artifacts: readonly Artifact[]): Placed[] {
+export function placeArtifacts(base: string, artifacts: readonly Artifact[], treeFolder?: string): Placed[] {
   const taken = new Set<string>();
   return artifacts.map((artifact): Placed => {
     if (artifact.kind === 'tree') {
-      const folder = `${base}/${artifact.role}`;
+      // Qencode-style destinations name the stream's folder itself; HLS and DASH file names differ.
+      const folder = treeFolder ?? `${base}/${artifact.role}`;
       return { artifact, key: `${folder}/${artifact.entry}`, folder };
     }
     let key = `${base}.${artifact.ext}`;
@@ -111,6 +113,7 @@ async function decidePlacement(
   artifacts: readonly Artifact[],
   ifExists: IfExists,
   signal: AbortSignal,
+  treeFolder?: string,
 ): Promise<{ placed: Placed[]; existing: Map<number, ObjectHead>; ifNoneMatch: boolean }> {
   const heads = async (placed: Placed[]) => {
     const existing = new Map<number, ObjectHead>();
@@ -122,9 +125,9 @@ async function decidePlacement(
   };
   switch (ifExists) {
     case 'overwrite':
-      return { placed: placeArtifacts(base, artifacts), existing: new Map(), ifNoneMatch: false };
+      return { placed: placeArtifacts(base, artifacts, treeFolder), existing: new Map(), ifNoneMatch: false };
     case 'fail': {
-      const placed = placeArtifacts(base, artifacts);
+      const placed = placeArtifacts(base, artifacts, treeFolder);
       const existing = await heads(placed);
       const first = existing.keys().next();
       if (!first.done) {
@@ -137,12 +140,12 @@ async function decidePlacement(
       return { placed, existing, ifNoneMatch: true };
     }
     case 'skip': {
-      const placed = placeArtifacts(base, artifacts);
+      const placed = placeArtifacts(base, artifacts, treeFolder);
       return { placed, existing: await heads(placed), ifNoneMatch: true };
     }
     case 'rename':
       for (let n = 0; n <= 1000; n += 1) {
-        const placed = placeArtifacts(renamedBase(base, n), artifacts);
+        const placed = placeArtifacts(renamedBase(base, n), artifacts, treeFolder);
         if ((await heads(placed)).size === 0) return { placed, existing: new Map(), ifNoneMatch: true };
       }
       throw new AppError('OBJECT_EXISTS', {
@@ -167,6 +170,7 @@ export async function uploadArtifacts(input: UploadArtifactsInput): Promise<Uplo
     input.artifacts,
     job.request.ifExists,
     signal,
+    job.request.abrFolder === true && job.request.path !== undefined && job.request.path !== '' ? job.request.path : undefined,
   );
 
   const total = placed.reduce((sum, p, i) => sum + (existing.has(i) ? 0 : artifactBytes(p.artifact)), 0);

@@ -57,6 +57,8 @@ export interface ImportRequest {
   readonly webhook?: { readonly url: string; readonly secretSealed?: string };
   readonly metadata?: Readonly<Record<string, string>>;
   readonly keyStyle: KeyStyle;
+  /** Qencode semantics: `path` is the folder HLS/DASH contents go in (no `<title>/hls/` level). */
+  readonly abrFolder?: boolean;
   /** A playlist child's entry title, used for its file name instead of the URL's. */
   readonly titleHint?: string;
 }

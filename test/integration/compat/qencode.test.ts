@@ -110,10 +110,10 @@ describe.each(testDatabases())('Qencode destination objects in POST /v1/imports 
   }, 90_000);
 
   // The seed: "specify the path to a folder where the contents of the HLS or DASH stream should be
-  // located". Today the job handler nests them one level deeper, at <folder>/<title>/hls/… (see the
-  // report); this flips to a failure (and should become a plain `it`) once that is fixed.
-  it.fails('KNOWN GAP: the HLS master playlist sits directly in the folder (abr/stream/master.m3u8)', () => {
+  // located": the master playlist and the renditions sit directly in the folder.
+  it('the HLS master playlist sits directly in the folder (abr/stream/master.m3u8)', () => {
     expect(abrKeys).toContain('abr/stream/master.m3u8');
+    expect(abrKeys.every((k) => !k.includes('/hls/'))).toBe(true);
   });
 
   it('refuses malformed destination objects with a 4xx before any work', async () => {

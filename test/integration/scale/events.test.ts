@@ -314,6 +314,39 @@ describe('request ids in job logs', () => {
   });
 });
 
+describe('webhook targets under the default egress policy', () => {
+  it('refuses a loopback target when nothing is allow-listed (the failed import still notifies, and is refused)', async () => {
+    const hooks = await startWebhookReceiver();
+    const [sqlite] = testDatabases();
+    // An empty BUCKETLOAD_EGRESS_ALLOW is the default policy: public addresses only.
+    const t = await startTestApp({
+      databaseUrl: await sqlite!.makeUrl(),
+      env: { BUCKETLOAD_EGRESS_ALLOW: '' },
+    });
+    try {
+      const created = await t.request('POST', '/v1/imports', {
+        key: t.adminKey,
+        body: { url: hooks.url('/source.mp4'), webhook: { url: hooks.url('/hook') } },
+      });
+      const done = await waitForImport(t, t.adminKey, created.body.id);
+      expect(done.error.code).toBe('EGRESS_DENIED');
+      const log = await waitFor(
+        () => t.request('GET', `/v1/imports/${created.body.id}/webhooks`, { key: t.adminKey }),
+        (r) => r.body.items?.[0]?.status === 'failed',
+      );
+      expect(log.body.items[0]).toMatchObject({
+        event: 'import.failed',
+        attempts: 1,
+        lastError: 'EGRESS_DENIED',
+      });
+      expect(hooks.received()).toHaveLength(0);
+    } finally {
+      await t.close();
+      await hooks.close();
+    }
+  });
+});
+
 describe('event streams and shutdown', () => {
   it('closing the app (SIGTERM) ends open event streams instead of waiting for their clients', async () => {
     const [sqlite] = testDatabases();

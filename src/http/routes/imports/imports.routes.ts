@@ -127,6 +127,7 @@ export async function toImportRequest(services: AppServices, userId: string, bod
     keyStyle: 'native',
     ...(body.bucket === undefined ? {} : { bucket: body.bucket }),
     ...(path === undefined ? {} : { path }),
+    ...(target.abrFolder === true && body.path === undefined ? { abrFolder: true } : {}),
     ...(filename === undefined ? {} : { filename }),
     ...(body.storageClass === undefined ? {} : { storageClass: body.storageClass }),
     ...(body.acl === undefined ? {} : { acl: body.acl }),
@@ -161,6 +162,7 @@ export function destinationTarget(destination: CreateImportBody['destination']):
   ref: string | S3DestinationConfig | undefined;
   path?: string;
   filename?: string;
+  abrFolder?: boolean;
 } {
   if (destination === undefined || typeof destination === 'string') return { ref: destination };
   if ('url' in destination) {
@@ -168,7 +170,7 @@ export function destinationTarget(destination: CreateImportBody['destination']):
     return {
       ref: { ...parsed.config, pathPrefix: undefined },
       path: parsed.folder,
-      ...(parsed.file === undefined ? {} : { filename: parsed.file.stem }),
+      ...(parsed.file === undefined ? { abrFolder: true } : { filename: parsed.file.stem }),
     };
   }
   return { ref: destination };
