@@ -62,7 +62,12 @@ export async function buildImportView(
       if (store !== undefined) {
         const expiresIn = job.request.presignExpiresIn;
         presignedUrl = await store
-          .presignGet(file.key, { expiresInSeconds: expiresIn, fileName: file.fileName, contentType: file.contentType })
+          .presignGet(file.key, {
+            expiresInSeconds: expiresIn,
+            fileName: file.fileName,
+            contentType: file.contentType,
+            scope: file.role === 'hls' || file.role === 'dash' ? 'folder' : 'object',
+          })
           .catch(() => null);
         if (presignedUrl !== null) expiresAt = new Date(Date.now() + expiresIn * 1000).toISOString();
       }

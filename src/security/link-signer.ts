@@ -32,6 +32,40 @@ export class LinkSigner implements LocalLinkSigner {
     return expires * 1000 < Date.now() ? 'expired' : 'ok';
   }
 
+  /**
+   * A folder-scoped link to `key`: `<public url>/streams/<user>/<expires>.<n>.<sig>/<key>` where the
+   * signature covers the first `n` segments of the key (its folder). Every file under that folder
+   * is reachable with the same token, which is what HLS/DASH players need for relative URLs.
+   */
+  signFolder(target: { root: string; key: string }, expiresInSeconds: number): string {
+    const userId = path.basename(target.root);
+    const expires = Math.floor(Date.now() / 1000) + expiresInSeconds;
+    const segments = target.key.split('/');
+    const depth = segments.length - 1;
+    const folder = segments.slice(0, depth).join('/');
+    const token = `${expires}.${depth}.${this.folderMac(userId, folder, expires)}`;
+    const keyPath = segments.map(encodeURIComponent).join('/');
+    return `${this.publicUrl}/streams/${encodeURIComponent(userId)}/${token}/${keyPath}`;
+  }
+
+  verifyFolderToken(userId: string, key: string, token: string): 'ok' | 'expired' | 'invalid' {
+    const match = /^(\d{1,12})\.(\d{1,3})\.([A-Za-z0-9_-]+)$/.exec(token);
+    if (match === null) return 'invalid';
+    const expires = Number(match[1]);
+    const depth = Number(match[2]);
+    const segments = key.split('/');
+    // The file must lie inside the signed folder (strictly below it), never beside or above it.
+    if (depth >= segments.length || segments.some((s) => s === '' || s === '.' || s === '..')) return 'invalid';
+    const expected = Buffer.from(this.folderMac(userId, segments.slice(0, depth).join('/'), expires), 'utf8');
+    const given = Buffer.from(match[3] ?? '', 'utf8');
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return 'invalid';
+    return expires * 1000 < Date.now() ? 'expired' : 'ok';
+  }
+
+  private folderMac(userId: string, folder: string, expires: number): string {
+    return createHmac('sha256', this.secret).update(`folder\n${userId}\n${folder}\n${expires}`).digest('base64url');
+  }
+
   private mac(userId: string, key: string, expires: number, fileName: string): string {
     return createHmac('sha256', this.secret).update(`${userId}\n${key}\n${expires}\n${fileName}`).digest('base64url');
   }

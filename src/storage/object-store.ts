@@ -68,6 +68,12 @@ export interface PresignGetOptions {
   /** The file name the browser saves the download as (any Unicode; sent as RFC 5987 filename*). */
   readonly fileName: string;
   readonly contentType?: string;
+  /**
+   * `folder`: a link under which the files beside and below this one are reachable too, for HLS
+   * and DASH players that follow relative URLs. Stores that cannot scope a signature to a folder
+   * (S3) sign the one object.
+   */
+  readonly scope?: 'object' | 'folder';
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   createHashingCounter,
   type ObjectHead,
   type ObjectStore,
+  type PresignGetOptions,
   type PutObjectInput,
   type StoredObject,
 } from '../object-store.js';
@@ -15,6 +16,7 @@ import {
 /** Signs managed-storage download links; implemented by the HTTP layer's URL signer. */
 export interface LocalLinkSigner {
   sign(target: { root: string; key: string; fileName: string; contentType?: string }, expiresInSeconds: number): string;
+  signFolder(target: { root: string; key: string }, expiresInSeconds: number): string;
 }
 
 interface Sidecar {
@@ -116,7 +118,9 @@ export class LocalObjectStore implements ObjectStore {
     await fsp.rm(this.metaPathOf(key), { force: true });
   }
 
-  async presignGet(key: string, options: { expiresInSeconds: number; fileName: string; contentType?: string }): Promise<string> {
+  async presignGet(key: string, options: PresignGetOptions): Promise<string> {
+    // A folder link for a key at the user's root would open every file of the user: refuse it.
+    if (options.scope === 'folder' && key.includes('/')) return this.signer.signFolder({ root: this.root, key }, options.expiresInSeconds);
     return this.signer.sign({ root: this.root, key, fileName: options.fileName, ...(options.contentType === undefined ? {} : { contentType: options.contentType }) }, options.expiresInSeconds);
   }
 }

@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -32,6 +33,41 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end };
 }
 
+async function serveManagedFile(
+  services: AppServices,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  userId: string,
+  key: string,
+  disposition: string,
+): Promise<FastifyReply> {
+  const store = services.storage.managedStore(userId);
+  if (!(store instanceof LocalObjectStore)) throw new AppError('FILE_NOT_FOUND');
+  const file = store.pathOf(key);
+  const stat = await fs.promises.stat(file).catch(() => undefined);
+  if (stat === undefined || !stat.isFile()) throw new AppError('FILE_NOT_FOUND');
+  const sidecar = await store.readSidecar(key);
+  const size = stat.size;
+  reply.header('content-type', sidecar?.contentType ?? 'application/octet-stream');
+  reply.header('content-disposition', disposition);
+  reply.header('accept-ranges', 'bytes');
+  reply.header('cache-control', 'private, max-age=0');
+  if (sidecar !== undefined) reply.header('etag', `"${sidecar.sha256}"`);
+  const range = parseRange(request.headers.range, size);
+  if (range === 'invalid') {
+    reply.header('content-range', `bytes */${size}`);
+    throw new AppError('RANGE_NOT_SATISFIABLE');
+  }
+  if (range === undefined) {
+    reply.header('content-length', size);
+    return reply.send(fs.createReadStream(file));
+  }
+  reply.status(206);
+  reply.header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+  reply.header('content-length', range.end - range.start + 1);
+  return reply.send(fs.createReadStream(file, { start: range.start, end: range.end }));
+}
+
 export function filesRoutes(services: AppServices): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Managed-storage downloads by signed link: no API key (the link is the credential).
@@ -52,31 +88,32 @@ export function filesRoutes(services: AppServices): FastifyPluginAsyncTypebox {
         const verdict = services.linkSigner.verify(userId, key, Number(expires), name, sig);
         if (verdict === 'invalid') throw new AppError('SIGNATURE_INVALID');
         if (verdict === 'expired') throw new AppError('LINK_EXPIRED');
-        const store = services.storage.managedStore(userId);
-        if (!(store instanceof LocalObjectStore)) throw new AppError('FILE_NOT_FOUND');
-        const file = store.pathOf(key);
-        const stat = await fs.promises.stat(file).catch(() => undefined);
-        if (stat === undefined || !stat.isFile()) throw new AppError('FILE_NOT_FOUND');
-        const sidecar = await store.readSidecar(key);
-        const size = stat.size;
-        reply.header('content-type', sidecar?.contentType ?? 'application/octet-stream');
-        reply.header('content-disposition', contentDisposition(name || path.basename(key)));
-        reply.header('accept-ranges', 'bytes');
-        reply.header('cache-control', 'private, max-age=0');
-        if (sidecar !== undefined) reply.header('etag', `"${sidecar.sha256}"`);
-        const range = parseRange(request.headers.range, size);
-        if (range === 'invalid') {
-          reply.header('content-range', `bytes */${size}`);
-          throw new AppError('RANGE_NOT_SATISFIABLE');
-        }
-        if (range === undefined) {
-          reply.header('content-length', size);
-          return reply.send(fs.createReadStream(file));
-        }
-        reply.status(206);
-        reply.header('content-range', `bytes ${range.start}-${range.end}/${size}`);
-        reply.header('content-length', range.end - range.start + 1);
-        return reply.send(fs.createReadStream(file, { start: range.start, end: range.end }));
+        return serveManagedFile(services, request, reply, userId, key, contentDisposition(name || path.basename(key)));
+      },
+    );
+
+    // Folder-scoped links for HLS/DASH: one signature covers every file under a folder, so the
+    // relative URLs inside a playlist or manifest resolve to links that are valid too.
+    app.get(
+      '/streams/:userId/:token/*',
+      {
+        schema: {
+          tags: ['files'],
+          summary: 'Fetch a file of a managed-storage HLS/DASH folder by a folder-scoped signed link',
+          params: Type.Object({
+            userId: Type.String({ maxLength: 64 }),
+            token: Type.String({ maxLength: 160, pattern: '^\\d{1,12}\\.\\d{1,3}\\.[A-Za-z0-9_-]{20,100}$' }),
+            '*': Type.String({ maxLength: 2048 }),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const { userId, token } = request.params;
+        const key = request.params['*'];
+        const verdict = services.linkSigner.verifyFolderToken(userId, key, token);
+        if (verdict === 'invalid') throw new AppError('SIGNATURE_INVALID');
+        if (verdict === 'expired') throw new AppError('LINK_EXPIRED');
+        return serveManagedFile(services, request, reply, userId, key, contentDisposition(path.basename(key), 'inline'));
       },
     );
   };

@@ -239,7 +239,7 @@ function Player({ file }: { file: ImportFile }) {
         <p class="notice-title">This browser could not play {file.fileName}.</p>
         <p>
           {isHls(file)
-            ? 'A signed link covers this playlist only; the player also needs the renditions and segments it lists, which a private bucket or a managed-storage link does not grant. Use the files with a player that has access, or a public bucket.'
+            ? 'A presigned link of a private bucket covers this playlist only; the player also needs the renditions and segments it lists. Managed-storage links cover the whole folder; for a bucket, make the folder readable (or serve it through a CDN) to play it here.'
             : 'Its codec may not be supported here, or the link may have expired; the download link still works.'}
         </p>
       </div>
