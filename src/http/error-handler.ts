@@ -24,7 +24,7 @@ export function toAppError(raw: unknown): AppError {
   const error = toError(raw) as FastifyError;
   if (error.validation !== undefined) {
     const first = error.validation[0];
-    const params = (first?.params ?? {}) as Record<string, unknown>;
+    const params = (first?.params ?? {});
     const base = (first?.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
     const extra = typeof params['missingProperty'] === 'string' ? params['missingProperty'] : typeof params['additionalProperty'] === 'string' ? params['additionalProperty'] : undefined;
     const field = [error.validationContext === 'body' ? '' : `${error.validationContext ?? ''}`, base, extra]

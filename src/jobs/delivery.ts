@@ -70,22 +70,20 @@ export function fileRow(
   };
 }
 
+const STORAGE_FAILURES: ReadonlySet<string> = new Set([
+  'ACCESS_DENIED',
+  'INVALID_ACCESS_KEY_ID',
+  'SIGNATURE_DOES_NOT_MATCH',
+  'NO_SUCH_BUCKET',
+  'WRONG_REGION',
+  'STORAGE_TIMEOUT',
+  'STORAGE_UNREACHABLE',
+  'STORAGE_TLS',
+  'STORAGE_ERROR',
+  'INTEGRITY_MISMATCH',
+]);
+
 /** Errors where the user's bucket, not the source, failed: these may fall back to managed storage. */
 export function isStorageFailure(error: unknown): boolean {
-  if (!(error instanceof AppError)) return false;
-  switch (error.code) {
-    case 'ACCESS_DENIED':
-    case 'INVALID_ACCESS_KEY_ID':
-    case 'SIGNATURE_DOES_NOT_MATCH':
-    case 'NO_SUCH_BUCKET':
-    case 'WRONG_REGION':
-    case 'STORAGE_TIMEOUT':
-    case 'STORAGE_UNREACHABLE':
-    case 'STORAGE_TLS':
-    case 'STORAGE_ERROR':
-    case 'INTEGRITY_MISMATCH':
-      return true;
-    default:
-      return false;
-  }
+  return error instanceof AppError && STORAGE_FAILURES.has(error.code);
 }

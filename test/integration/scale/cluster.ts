@@ -187,7 +187,7 @@ export async function prepareDatabase(
 }
 
 /** A JSON answer; tests check it field by field. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type JsonBody = any;
 
 export async function api(

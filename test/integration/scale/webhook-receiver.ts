@@ -60,7 +60,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   };
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- event payloads are JSON, checked field by field */
+ 
 /** Reads a Server-Sent Events response until it ends (or `timeoutMs`), returning the events. */
 export async function readEventStream(
   url: string,
@@ -92,4 +92,4 @@ export async function readEventStream(
   }
   return { status: response.status, contentType: response.headers.get('content-type'), events };
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
+ 

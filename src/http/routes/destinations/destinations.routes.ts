@@ -31,7 +31,7 @@ export function destinationsRoutes(destinations: DestinationService): FastifyPlu
       },
       async (request, reply) => {
         const auth = requireAuth(request);
-        const view = await destinations.create(auth.userId, clean(request.body) as DestinationInput);
+        const view = await destinations.create(auth.userId, clean(request.body));
         return reply.status(201).header('location', `/v1/destinations/${view.name}`).send(view);
       },
     );
@@ -55,7 +55,7 @@ export function destinationsRoutes(destinations: DestinationService): FastifyPlu
       async (request) => {
         requireAuth(request);
         const { name: _name, ...input } = clean(request.body);
-        return destinations.test(input as Omit<DestinationInput, 'name'>);
+        return destinations.test(input);
       },
     );
 

@@ -1,7 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../../core/errors.js';
 import { DEFAULT_PRESIGN_SECONDS, type ImportRequest } from '../../../jobs/import-request.js';
-import type { FileRole } from '../../../jobs/job-types.js';
 import type { AppServices } from '../../app-services.js';
 import { validateUserFileName, validateUserPath } from '../../../storage/object-key.js';
 import { parseQencodeDestination } from '../../../storage/s3/qencode-destination.js';
@@ -120,9 +119,9 @@ export async function toImportRequest(services: AppServices, userId: string, bod
       storageClass: body.storageClass,
       acl: body.acl,
     }),
-    outputs: (body.outputs ?? ['file']) as FileRole[],
+    outputs: (body.outputs ?? ['file']),
     playlist: body.playlist ?? false,
-    ifExists: (body.ifExists ?? 'overwrite') as ImportRequest['ifExists'],
+    ifExists: (body.ifExists ?? 'overwrite'),
     presignExpiresIn: body.presignExpiresIn ?? DEFAULT_PRESIGN_SECONDS,
     keyStyle: 'native',
     ...(body.bucket === undefined ? {} : { bucket: body.bucket }),
@@ -135,8 +134,8 @@ export async function toImportRequest(services: AppServices, userId: string, bod
       ? {}
       : {
           format: {
-            kind: format.kind as 'video' | 'audio' | 'original',
-            ...(format.quality === undefined ? {} : { quality: format.quality as NonNullable<ImportRequest['format']>['quality'] & string }),
+            kind: format.kind,
+            ...(format.quality === undefined ? {} : { quality: format.quality }),
             ...(format.container === undefined ? {} : { container: format.container }),
           },
         }),
