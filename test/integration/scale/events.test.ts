@@ -131,6 +131,8 @@ describe.each(testDatabases())('webhooks, events and metrics on $name', ({ makeU
     });
     expect(stream.status).toBe(200);
     expect(stream.contentType).toMatch(/^text\/event-stream/);
+    expect(stream.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(stream.headers.get('content-security-policy')).toContain("default-src 'none'");
     const names = stream.events.map((e) => e.event);
     expect(names[0]).toBe('status');
     expect(names.at(-1)).toBe('completed');

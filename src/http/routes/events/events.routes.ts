@@ -4,6 +4,7 @@ import { WebhookDeliveryRepository } from '../../../db/webhook-delivery.reposito
 import type { Job } from '../../../jobs/job.js';
 import { isTerminal } from '../../../jobs/job-types.js';
 import type { AppServices } from '../../app-services.js';
+import { setSecurityHeaders } from '../../security-headers.js';
 import { requireAuth } from '../../auth.js';
 import { ErrorSchema, ImportIdParams } from '../imports/import.schema.js';
 
@@ -91,6 +92,8 @@ export function eventsRoutes(
         const auth = requireAuth(request);
         const id = request.params.id;
         let job = await services.imports.get(auth.userId, id);
+        // A hijacked reply skips the onSend hook that adds these: set them here.
+        setSecurityHeaders(reply, request.url, { https: services.config.publicUrl.startsWith('https:') });
         reply.hijack();
         const raw = reply.raw;
         raw.writeHead(200, {
