@@ -244,7 +244,10 @@ export class WorkerPool {
     try {
       const outcome = await this.options.handler(job, context);
       clearInterval(ticker);
-      if (controller.signal.aborted) throw controller.signal.reason;
+      // A cancel that arrives after the files were stored is too late to stop anything: record the
+      // finished work (otherwise its objects would be left without a job file pointing at them).
+      // A lost lease or a shutdown still hands the job on; completeJob checks the lease anyway.
+      if (controller.signal.aborted && reasonOf(controller.signal.reason) !== 'cancel') throw controller.signal.reason;
       if (outcome.children !== undefined) {
         const spawned = await spawnChildren(database.db, job, this.workerId, outcome.children.requests, {
           storage: outcome.result.storage,
