@@ -42,7 +42,11 @@ export interface Runtime {
  * The composition root: opens the database (migrating it), and wires repositories, storage, the
  * egress-guarded fetcher, the media engine and the import service with explicit arguments.
  */
-export async function createRuntime(config: Config, logger: Logger, options: { migrate?: boolean } = {}): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  options: { migrate?: boolean } = {},
+): Promise<Runtime> {
   const database: Database = openDatabase(config.databaseUrl);
   if (options.migrate !== false) await migrateToLatest(database.db);
   const secrets = loadSecretBox(config.dataDir, config.masterKey);
@@ -53,7 +57,8 @@ export async function createRuntime(config: Config, logger: Logger, options: { m
   // The operator's managed bucket is trusted configuration: its own client skips the policy, and a
   // private endpoint is allow-listed so ffprobe can read stored objects back through the proxy
   // (docs/decisions/012-scale-out.md).
-  const managedAllow = config.managedStorage.kind === 's3' ? managedEgressAllow(config.managedStorage) : undefined;
+  const managedAllow =
+    config.managedStorage.kind === 's3' ? managedEgressAllow(config.managedStorage) : undefined;
   const policy = createEgressPolicy([
     ...parseEgressAllow(config.egressAllow).rules,
     ...(managedAllow === undefined ? [] : parseEgressAllow(managedAllow).rules),
@@ -112,7 +117,11 @@ export async function createRuntime(config: Config, logger: Logger, options: { m
           load: async (jobId) => {
             const job = await jobs.findById(jobId);
             if (job === undefined) return undefined;
-            return { view: await imports.view(job), userId: job.userId, secretSealed: job.request.webhook?.secretSealed };
+            return {
+              view: await imports.view(job),
+              userId: job.userId,
+              secretSealed: job.request.webhook?.secretSealed,
+            };
           },
           openSecret: (userId, sealed) => secrets.open(sealed, `inline:${userId}`),
         },
@@ -132,11 +141,14 @@ export async function createRuntime(config: Config, logger: Logger, options: { m
       hooks.start();
       // Temp dirs of attempts killed without a chance to clean up (SIGKILL, OOM), here or in a
       // sibling process on the same data dir.
-      janitor = setInterval(() => {
-        sweepWorkDirs(workRoot, database.db, (id) => started.isRunning(id)).catch((error: unknown) =>
-          logger.warn({ err: error }, 'sweeping work dirs failed'),
-        );
-      }, Math.max(2000, config.leaseSeconds * 1000));
+      janitor = setInterval(
+        () => {
+          sweepWorkDirs(workRoot, database.db, (id) => started.isRunning(id)).catch((error: unknown) =>
+            logger.warn({ err: error }, 'sweeping work dirs failed'),
+          );
+        },
+        Math.max(2000, config.leaseSeconds * 1000),
+      );
       janitor.unref();
       pool = started;
       webhooks = hooks;

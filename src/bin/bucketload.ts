@@ -6,7 +6,9 @@ buildProgram()
   .parseAsync(process.argv)
   .catch((error: unknown) => {
     if (error instanceof AppError) {
-      process.stderr.write(`error ${error.code}: ${error.message}${error.hint === undefined ? '' : `\nhint: ${error.hint}`}\n`);
+      process.stderr.write(
+        `error ${error.code}: ${error.message}${error.hint === undefined ? '' : `\nhint: ${error.hint}`}\n`,
+      );
       process.exit(1);
     }
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -21,7 +21,10 @@ export function registerServeCommands(program: Command): void {
       const { services } = runtime;
       // First start: no admin, or only the key-less admin that a CLI command created on its own.
       const admins = (await services.users.list()).filter((user) => user.isAdmin);
-      const keyless = admins.length === 1 && admins[0] !== undefined && (await services.keys.list({ userId: admins[0].id })).length === 0;
+      const keyless =
+        admins.length === 1 &&
+        admins[0] !== undefined &&
+        (await services.keys.list({ userId: admins[0].id })).length === 0;
       if (admins.length === 0 || keyless) {
         const admin = admins[0] ?? (await services.users.create('admin', true));
         const { key } = await services.keys.create(admin.id, 'bootstrap');
@@ -31,9 +34,19 @@ export function registerServeCommands(program: Command): void {
         );
       }
       const app = await buildApp(services);
-      const pool = opts.workers && config.workerConcurrency > 0 ? runtime.startWorkers(config.workerConcurrency) : undefined;
+      const pool =
+        opts.workers && config.workerConcurrency > 0
+          ? runtime.startWorkers(config.workerConcurrency)
+          : undefined;
       await app.listen({ host: config.host, port: config.port });
-      logger.info({ url: config.publicUrl, workers: pool === undefined ? 0 : config.workerConcurrency, database: services.database.capabilities.name }, 'bucketload is serving');
+      logger.info(
+        {
+          url: config.publicUrl,
+          workers: pool === undefined ? 0 : config.workerConcurrency,
+          database: services.database.capabilities.name,
+        },
+        'bucketload is serving',
+      );
       onShutdown(async () => {
         await app.close();
         await pool?.stop(Number(opts.grace) * 1000);
@@ -52,12 +65,18 @@ export function registerServeCommands(program: Command): void {
       const logger = createLogger(config.logLevel);
       const { createRuntime, startMetricsServer } = await loadServer();
       const runtime = await createRuntime(config, logger);
-      const concurrency = opts.concurrency === undefined ? Math.max(1, config.workerConcurrency) : Number(opts.concurrency);
+      const concurrency =
+        opts.concurrency === undefined ? Math.max(1, config.workerConcurrency) : Number(opts.concurrency);
       const pool = runtime.startWorkers(concurrency);
       const metrics = runtime.services.metrics;
       const metricsServer =
-        opts.metricsPort === undefined || metrics === undefined ? undefined : await startMetricsServer(metrics, config.host, Number(opts.metricsPort));
-      logger.info({ workerId: pool.workerId, concurrency, metricsPort: metricsServer?.port }, 'bucketload worker started');
+        opts.metricsPort === undefined || metrics === undefined
+          ? undefined
+          : await startMetricsServer(metrics, config.host, Number(opts.metricsPort));
+      logger.info(
+        { workerId: pool.workerId, concurrency, metricsPort: metricsServer?.port },
+        'bucketload worker started',
+      );
       onShutdown(async () => {
         await pool.stop(Number(opts.grace) * 1000);
         await metricsServer?.close();

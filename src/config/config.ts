@@ -26,7 +26,8 @@ export interface Config {
   readonly dataDir: string;
   /** `sqlite:///abs/path.db` or `postgres://…`; the default is a SQLite file in the data dir. */
   readonly databaseUrl: string;
-  readonly managedStorage: { readonly kind: 'local'; readonly dir: string } | ({ readonly kind: 's3' } & ManagedS3Config);
+  readonly managedStorage:
+    { readonly kind: 'local'; readonly dir: string } | ({ readonly kind: 's3' } & ManagedS3Config);
   readonly publicUrl: string;
   readonly masterKey: string | undefined;
   readonly workerConcurrency: number;
@@ -106,7 +107,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   let databaseUrl = `sqlite://${path.join(dataDir, 'bucketload.db')}`;
   if (rawDb !== undefined) {
     if (/^postgres(ql)?:\/\//.test(rawDb)) databaseUrl = rawDb;
-    else if (rawDb.startsWith('sqlite://')) databaseUrl = `sqlite://${path.resolve(cwd, rawDb.slice('sqlite://'.length))}`;
+    else if (rawDb.startsWith('sqlite://'))
+      databaseUrl = `sqlite://${path.resolve(cwd, rawDb.slice('sqlite://'.length))}`;
     else problems.push('BUCKETLOAD_DATABASE_URL must start with postgres:// or sqlite://');
   }
 
@@ -140,10 +142,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const rawLevel = str('BUCKETLOAD_LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === rawLevel);
-  if (logLevel === undefined) problems.push(`BUCKETLOAD_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${rawLevel}")`);
+  if (logLevel === undefined)
+    problems.push(`BUCKETLOAD_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${rawLevel}")`);
 
   const maxFileBytes = int('BUCKETLOAD_MAX_FILE_BYTES', 50 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER);
-  const maxDurationSeconds = str('BUCKETLOAD_MAX_DURATION_SECONDS') === undefined ? undefined : int('BUCKETLOAD_MAX_DURATION_SECONDS', 0, 1, 10_000_000);
+  const maxDurationSeconds =
+    str('BUCKETLOAD_MAX_DURATION_SECONDS') === undefined
+      ? undefined
+      : int('BUCKETLOAD_MAX_DURATION_SECONDS', 0, 1, 10_000_000);
   const rawRenditions = str('BUCKETLOAD_RENDITIONS');
   const parsedRenditions = rawRenditions === undefined ? undefined : parseRenditionTable(rawRenditions);
   if (typeof parsedRenditions === 'string') problems.push(parsedRenditions);

@@ -24,7 +24,10 @@ export class AppError extends Error {
 
   constructor(code: ErrorCode, options: AppErrorOptions = {}) {
     const spec: { status: number; message: string; hint?: string } = ERROR_CODES[code];
-    super(options.message ?? spec.message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      options.message ?? spec.message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'AppError';
     this.code = code;
     this.status = spec.status;
@@ -53,5 +56,8 @@ export function toError(value: unknown): Error {
 }
 
 export function isAbortError(value: unknown): boolean {
-  return value instanceof Error && (value.name === 'AbortError' || (value as { code?: unknown }).code === 'ABORT_ERR');
+  return (
+    value instanceof Error &&
+    (value.name === 'AbortError' || (value as { code?: unknown }).code === 'ABORT_ERR')
+  );
 }

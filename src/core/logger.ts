@@ -40,7 +40,13 @@ export function redactUrl(url: string): string {
 }
 
 /** Fastify's `req` log fields, with the query string redacted. */
-function serializeRequest(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+function serializeRequest(req: {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}) {
   return {
     method: req.method,
     url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,

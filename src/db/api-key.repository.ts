@@ -40,7 +40,16 @@ export class ApiKeyRepository {
   /** Creates a key; the plaintext is returned once and never stored. */
   async create(userId: string, name: string | null): Promise<{ record: ApiKeyRecord; key: string }> {
     const { key, hash, prefix } = generateApiKey();
-    const row = { id: newId('key'), user_id: userId, prefix, hash, name, created_at: Date.now(), last_used_at: null, revoked_at: null };
+    const row = {
+      id: newId('key'),
+      user_id: userId,
+      prefix,
+      hash,
+      name,
+      created_at: Date.now(),
+      last_used_at: null,
+      revoked_at: null,
+    };
     await this.db.insertInto('api_keys').values(row).execute();
     return { record: toRecord(row), key };
   }
@@ -49,11 +58,23 @@ export class ApiKeyRepository {
     const row = await this.db
       .selectFrom('api_keys')
       .innerJoin('users', 'users.id', 'api_keys.user_id')
-      .select(['api_keys.id as keyId', 'users.id as userId', 'users.name as userName', 'users.is_admin', 'api_keys.revoked_at'])
+      .select([
+        'api_keys.id as keyId',
+        'users.id as userId',
+        'users.name as userName',
+        'users.is_admin',
+        'api_keys.revoked_at',
+      ])
       .where('api_keys.hash', '=', hashApiKey(key))
       .executeTakeFirst();
     if (row === undefined) return undefined;
-    return { keyId: row.keyId, userId: row.userId, userName: row.userName, isAdmin: row.is_admin === 1, revoked: row.revoked_at !== null };
+    return {
+      keyId: row.keyId,
+      userId: row.userId,
+      userName: row.userName,
+      isAdmin: row.is_admin === 1,
+      revoked: row.revoked_at !== null,
+    };
   }
 
   async touch(keyId: string): Promise<void> {

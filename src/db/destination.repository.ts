@@ -14,7 +14,11 @@ export class DestinationRepository {
   async insert(row: Insertable<DestinationTable>): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       if (row.is_default === 1) {
-        await trx.updateTable('destinations').set({ is_default: 0 }).where('user_id', '=', row.user_id).execute();
+        await trx
+          .updateTable('destinations')
+          .set({ is_default: 0 })
+          .where('user_id', '=', row.user_id)
+          .execute();
       }
       await trx.insertInto('destinations').values(row).execute();
     });
@@ -25,24 +29,50 @@ export class DestinationRepository {
       if (changes.is_default === 1) {
         await trx.updateTable('destinations').set({ is_default: 0 }).where('user_id', '=', userId).execute();
       }
-      await trx.updateTable('destinations').set(changes).where('id', '=', id).where('user_id', '=', userId).execute();
+      await trx
+        .updateTable('destinations')
+        .set(changes)
+        .where('id', '=', id)
+        .where('user_id', '=', userId)
+        .execute();
     });
   }
 
   async findByName(userId: string, name: string): Promise<DestinationRow | undefined> {
-    return this.db.selectFrom('destinations').selectAll().where('user_id', '=', userId).where('name', '=', name).executeTakeFirst();
+    return this.db
+      .selectFrom('destinations')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('name', '=', name)
+      .executeTakeFirst();
   }
 
   async findById(userId: string, id: string): Promise<DestinationRow | undefined> {
-    return this.db.selectFrom('destinations').selectAll().where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+    return this.db
+      .selectFrom('destinations')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .executeTakeFirst();
   }
 
   async findDefault(userId: string): Promise<DestinationRow | undefined> {
-    return this.db.selectFrom('destinations').selectAll().where('user_id', '=', userId).where('is_default', '=', 1).executeTakeFirst();
+    return this.db
+      .selectFrom('destinations')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('is_default', '=', 1)
+      .executeTakeFirst();
   }
 
   async list(userId: string): Promise<DestinationRow[]> {
-    return this.db.selectFrom('destinations').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute();
+    return this.db
+      .selectFrom('destinations')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
   }
 
   async listAll(): Promise<DestinationRow[]> {
@@ -50,7 +80,11 @@ export class DestinationRepository {
   }
 
   async delete(userId: string, id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('destinations').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('destinations')
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 

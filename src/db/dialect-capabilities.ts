@@ -9,4 +9,7 @@ export interface DialectCapabilities {
 }
 
 export const SQLITE_CAPABILITIES: DialectCapabilities = Object.freeze({ name: 'sqlite', skipLocked: false });
-export const POSTGRES_CAPABILITIES: DialectCapabilities = Object.freeze({ name: 'postgres', skipLocked: true });
+export const POSTGRES_CAPABILITIES: DialectCapabilities = Object.freeze({
+  name: 'postgres',
+  skipLocked: true,
+});

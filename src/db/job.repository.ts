@@ -35,7 +35,8 @@ export class JobRepository {
   async create(input: CreateJobInput): Promise<{ job: Job; created: boolean }> {
     if (input.idempotencyKey !== undefined) {
       const existing = await this.findByIdempotencyKey(input.userId, input.idempotencyKey);
-      if (existing !== undefined) return { job: this.checkSameBody(existing, input.requestHash), created: false };
+      if (existing !== undefined)
+        return { job: this.checkSameBody(existing, input.requestHash), created: false };
     }
     const now = Date.now();
     const row: Insertable<JobTable> = {
@@ -64,7 +65,8 @@ export class JobRepository {
       // Two requests with one Idempotency-Key raced: the unique index let one in; answer with it.
       if (input.idempotencyKey !== undefined) {
         const existing = await this.findByIdempotencyKey(input.userId, input.idempotencyKey);
-        if (existing !== undefined) return { job: this.checkSameBody(existing, input.requestHash), created: false };
+        if (existing !== undefined)
+          return { job: this.checkSameBody(existing, input.requestHash), created: false };
       }
       throw error;
     }
@@ -75,7 +77,10 @@ export class JobRepository {
     return existing.job;
   }
 
-  private async findByIdempotencyKey(userId: string, key: string): Promise<{ job: Job; requestHash: string | null } | undefined> {
+  private async findByIdempotencyKey(
+    userId: string,
+    key: string,
+  ): Promise<{ job: Job; requestHash: string | null } | undefined> {
     const row = await this.db
       .selectFrom('jobs')
       .selectAll()
@@ -87,7 +92,12 @@ export class JobRepository {
 
   /** A job of this user, or undefined: another user's job is indistinguishable from none. */
   async findForUser(userId: string, id: string): Promise<Job | undefined> {
-    const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     return row === undefined ? undefined : toJob(row);
   }
 
@@ -97,7 +107,13 @@ export class JobRepository {
   }
 
   async files(jobId: string): Promise<JobFile[]> {
-    const rows = await this.db.selectFrom('job_files').selectAll().where('job_id', '=', jobId).orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('job_files')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return rows.map(toJobFile);
   }
 
@@ -123,15 +139,25 @@ export class JobRepository {
     if (options.cursor !== undefined) {
       const { createdAt, id } = decodeCursor(options.cursor);
       query = query.where((eb) =>
-        eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
+        eb.or([
+          eb('created_at', '<', createdAt),
+          eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
+        ]),
       );
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+      .execute();
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     return {
       jobs: page.map(toJob),
-      nextCursor: rows.length > options.limit && last !== undefined ? encodeCursor(Number(last.created_at), last.id) : null,
+      nextCursor:
+        rows.length > options.limit && last !== undefined
+          ? encodeCursor(Number(last.created_at), last.id)
+          : null,
     };
   }
 

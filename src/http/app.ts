@@ -52,9 +52,17 @@ export async function buildApp(services: AppServices, plugins: AppPlugins = {}):
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
       setSecurityHeaders(reply, request.url, { https: services.config.publicUrl.startsWith('https:') });
-      void (reply as FastifyReply).status(400).send(errorBody(new AppError('VALIDATION_FAILED', { message: 'The request URL is malformed.', cause: error })));
+      void (reply as FastifyReply)
+        .status(400)
+        .send(
+          errorBody(
+            new AppError('VALIDATION_FAILED', { message: 'The request URL is malformed.', cause: error }),
+          ),
+        );
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only: a text/plain body is 415, not a string that fails validation oddly.
@@ -74,7 +82,11 @@ export async function buildApp(services: AppServices, plugins: AppPlugins = {}):
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'bucketload', version: '0.1.0', description: 'Import media from a URL into your own S3-compatible bucket.' },
+      info: {
+        title: 'bucketload',
+        version: '0.1.0',
+        description: 'Import media from a URL into your own S3-compatible bucket.',
+      },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },

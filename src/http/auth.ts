@@ -36,7 +36,12 @@ export function makeAuthenticate(keys: ApiKeyRepository) {
     const owner = await keys.findOwnerByKey(key);
     if (owner === undefined) throw new AppError('AUTH_INVALID');
     if (owner.revoked) throw new AppError('AUTH_REVOKED');
-    request.auth = { userId: owner.userId, userName: owner.userName, isAdmin: owner.isAdmin, keyId: owner.keyId };
+    request.auth = {
+      userId: owner.userId,
+      userName: owner.userName,
+      isAdmin: owner.isAdmin,
+      keyId: owner.keyId,
+    };
     // last_used_at at most once a minute per key: one write per request would serialise SQLite.
     const now = Date.now();
     if ((touched.get(owner.keyId) ?? 0) < now - 60_000) {

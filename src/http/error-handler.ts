@@ -24,14 +24,26 @@ export function toAppError(raw: unknown): AppError {
   const error = toError(raw) as FastifyError;
   if (error.validation !== undefined) {
     const first = error.validation[0];
-    const params = (first?.params ?? {});
+    const params = first?.params ?? {};
     const base = (first?.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
-    const extra = typeof params['missingProperty'] === 'string' ? params['missingProperty'] : typeof params['additionalProperty'] === 'string' ? params['additionalProperty'] : undefined;
+    const extra =
+      typeof params['missingProperty'] === 'string'
+        ? params['missingProperty']
+        : typeof params['additionalProperty'] === 'string'
+          ? params['additionalProperty']
+          : undefined;
     const field = [error.validationContext === 'body' ? '' : `${error.validationContext ?? ''}`, base, extra]
       .filter((part) => part !== undefined && part !== '')
       .join('.');
-    const what = first?.keyword === 'additionalProperties' ? `unknown field ${field}` : `${field || 'request'} ${first?.message ?? 'is invalid'}`;
-    return new AppError('VALIDATION_FAILED', { message: what.slice(0, 300), field: field || 'body', cause: error });
+    const what =
+      first?.keyword === 'additionalProperties'
+        ? `unknown field ${field}`
+        : `${field || 'request'} ${first?.message ?? 'is invalid'}`;
+    return new AppError('VALIDATION_FAILED', {
+      message: what.slice(0, 300),
+      field: field || 'body',
+      cause: error,
+    });
   }
   const byFastifyCode: Partial<Record<string, ErrorCode>> = {
     FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
@@ -42,7 +54,8 @@ export function toAppError(raw: unknown): AppError {
   };
   const mapped = byFastifyCode[error.code];
   if (mapped !== undefined) return new AppError(mapped, { cause: error });
-  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new AppError('INVALID_JSON', { cause: error });
+  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+    return new AppError('INVALID_JSON', { cause: error });
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     return new AppError('VALIDATION_FAILED', { message: error.message.slice(0, 300), cause: error });
   }
@@ -56,11 +69,16 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (error.status >= 500) {
       request.log.error({ err: error.cause ?? error, code: error.code }, 'request failed');
       const spec = ERROR_CODES[error.code];
-      const safe = error.code === 'INTERNAL' ? new AppError('INTERNAL') : new AppError(error.code, { message: spec.message });
+      const safe =
+        error.code === 'INTERNAL'
+          ? new AppError('INTERNAL')
+          : new AppError(error.code, { message: spec.message });
       return reply.status(error.status).send(errorBody(safe));
     }
     request.log.info({ code: error.code, field: error.field }, 'request rejected');
     return reply.status(error.status).send(errorBody(error));
   });
-  app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorBody(new AppError('ROUTE_NOT_FOUND'))));
+  app.setNotFoundHandler((_request, reply) =>
+    reply.status(404).send(errorBody(new AppError('ROUTE_NOT_FOUND'))),
+  );
 }

@@ -23,5 +23,6 @@ export function setSecurityHeaders(reply: FastifyReply, url: string, options: { 
     reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
   }
   if (options.https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-  if (reply.getHeader('cache-control') === undefined && url.startsWith('/v1/')) reply.header('cache-control', 'no-store');
+  if (reply.getHeader('cache-control') === undefined && url.startsWith('/v1/'))
+    reply.header('cache-control', 'no-store');
 }

@@ -170,7 +170,9 @@ export async function uploadArtifacts(input: UploadArtifactsInput): Promise<Uplo
     input.artifacts,
     job.request.ifExists,
     signal,
-    job.request.abrFolder === true && job.request.path !== undefined && job.request.path !== '' ? job.request.path : undefined,
+    job.request.abrFolder === true && job.request.path !== undefined && job.request.path !== ''
+      ? job.request.path
+      : undefined,
   );
 
   const total = placed.reduce((sum, p, i) => sum + (existing.has(i) ? 0 : artifactBytes(p.artifact)), 0);

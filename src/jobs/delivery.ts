@@ -8,7 +8,9 @@ import type { JobSink } from '../storage/storage-resolver.js';
 import type { IfExists } from './import-request.js';
 import type { FileRole } from './job-types.js';
 
-export type KeyDecision = { readonly action: 'write'; readonly key: string; readonly ifNoneMatch: boolean } | { readonly action: 'skip'; readonly key: string };
+export type KeyDecision =
+  | { readonly action: 'write'; readonly key: string; readonly ifNoneMatch: boolean }
+  | { readonly action: 'skip'; readonly key: string };
 
 /**
  * Applies `ifExists` to a planned key: overwrite writes as is; fail and rename write with a
@@ -16,12 +18,18 @@ export type KeyDecision = { readonly action: 'write'; readonly key: string; read
  * checked with HEAD; a key that may not read (HEAD denied) is treated as free and the conditional
  * write decides.
  */
-export async function decideKey(sink: JobSink, key: string, ifExists: IfExists, signal: AbortSignal): Promise<KeyDecision> {
+export async function decideKey(
+  sink: JobSink,
+  key: string,
+  ifExists: IfExists,
+  signal: AbortSignal,
+): Promise<KeyDecision> {
   switch (ifExists) {
     case 'overwrite':
       return { action: 'write', key, ifNoneMatch: false };
     case 'fail':
-      if ((await headOrUndefined(sink, key, signal)) !== undefined) throw new AppError('OBJECT_EXISTS', { field: 'ifExists', retryable: false, details: { key } });
+      if ((await headOrUndefined(sink, key, signal)) !== undefined)
+        throw new AppError('OBJECT_EXISTS', { field: 'ifExists', retryable: false, details: { key } });
       return { action: 'write', key, ifNoneMatch: true };
     case 'skip':
       if ((await headOrUndefined(sink, key, signal)) !== undefined) return { action: 'skip', key };
@@ -29,10 +37,15 @@ export async function decideKey(sink: JobSink, key: string, ifExists: IfExists, 
     case 'rename': {
       let candidate = key;
       for (let n = 1; n <= 1000; n += 1) {
-        if ((await headOrUndefined(sink, candidate, signal)) === undefined) return { action: 'write', key: candidate, ifNoneMatch: true };
+        if ((await headOrUndefined(sink, candidate, signal)) === undefined)
+          return { action: 'write', key: candidate, ifNoneMatch: true };
         candidate = renameKey(key, n);
       }
-      throw new AppError('OBJECT_EXISTS', { field: 'ifExists', retryable: false, message: 'No free name after 1000 renames.' });
+      throw new AppError('OBJECT_EXISTS', {
+        field: 'ifExists',
+        retryable: false,
+        message: 'No free name after 1000 renames.',
+      });
     }
   }
 }

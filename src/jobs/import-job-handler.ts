@@ -60,9 +60,13 @@ export function createImportHandler(deps: ImportHandlerDeps): JobHandler {
     } catch (error) {
       // Retry first; fall back on the last attempt, or at once when retrying cannot help (AccessDenied).
       const hopeless = job.attempts >= job.maxAttempts || (error instanceof AppError && !error.retryable);
-      if (sink.fallback === undefined || !isStorageFailure(error) || !hopeless || context.signal.aborted) throw error;
+      if (sink.fallback === undefined || !isStorageFailure(error) || !hopeless || context.signal.aborted)
+        throw error;
       const reason = error instanceof AppError ? `${error.code}: ${error.message}` : 'delivery failed';
-      context.logger.warn({ err: toError(error) }, 'delivery to the destination failed; falling back to managed storage');
+      context.logger.warn(
+        { err: toError(error) },
+        'delivery to the destination failed; falling back to managed storage',
+      );
       const delivered = await deliver(deps, job, context, sink.fallback, attempt);
       return outcome(sink.fallback, delivered, { reason });
     } finally {
@@ -88,7 +92,13 @@ function outcome(sink: JobSink, delivered: Delivered, fallback?: { reason: strin
   };
 }
 
-async function deliver(deps: ImportHandlerDeps, job: Job, context: JobContext, sink: JobSink, attempt: MediaAttempt): Promise<Delivered> {
+async function deliver(
+  deps: ImportHandlerDeps,
+  job: Job,
+  context: JobContext,
+  sink: JobSink,
+  attempt: MediaAttempt,
+): Promise<Delivered> {
   if (attempt.prepared !== undefined) return deliverMedia(deps, job, context, sink, attempt);
   const first = await deps.fetcher.fetch(job.request.url, { signal: context.signal });
   const contentType = first.header('content-type');
@@ -108,8 +118,13 @@ async function deliverDirect(
   sink: JobSink,
   first: FetchedResponse,
 ): Promise<Delivered> {
-  const contentType = (first.header('content-type') ?? 'application/octet-stream').split(';')[0]?.trim() || 'application/octet-stream';
-  const sourceName = fileNameFromContentDisposition(first.header('content-disposition')) ?? fileNameFromUrl(first.finalUrl) ?? 'download';
+  const contentType =
+    (first.header('content-type') ?? 'application/octet-stream').split(';')[0]?.trim() ||
+    'application/octet-stream';
+  const sourceName =
+    fileNameFromContentDisposition(first.header('content-disposition')) ??
+    fileNameFromUrl(first.finalUrl) ??
+    'download';
   const named = splitKey(sourceName.replaceAll('/', '_'));
   const ext = (named.ext || extensionForContentType(contentType) || '').toLowerCase();
   const title = job.request.titleHint ?? (named.stem || 'download');
@@ -134,7 +149,11 @@ async function deliverDirect(
     maxFileBytes: deps.config.maxFileBytes,
     onBytes: (bytes) => {
       const total = body.contentLength ?? null;
-      context.reportProgress({ bytes, totalBytes: total, percent: total === null || total === 0 ? null : Math.min(99, (bytes / total) * 100) });
+      context.reportProgress({
+        bytes,
+        totalBytes: total,
+        percent: total === null || total === 0 ? null : Math.min(99, (bytes / total) * 100),
+      });
     },
   });
   context.setPhase('uploading');
@@ -153,7 +172,9 @@ async function deliverDirect(
   context.setPhase('verifying');
   if (body.contentLength !== undefined && stored.sizeBytes !== body.contentLength) {
     await sink.store.delete(decision.key).catch(() => {});
-    throw new AppError('SOURCE_TRUNCATED', { details: { receivedBytes: stored.sizeBytes, expectedBytes: body.contentLength } });
+    throw new AppError('SOURCE_TRUNCATED', {
+      details: { receivedBytes: stored.sizeBytes, expectedBytes: body.contentLength },
+    });
   }
   await verifyStored(sink, decision.key, stored.sizeBytes, context.signal);
 
@@ -161,12 +182,17 @@ async function deliverDirect(
   if (isMediaContentType(contentType)) {
     // A response that claims to be media must be media: probe what was stored.
     try {
-      const probe = await deps.media.probe(await probeTarget(sink, decision.key, fileName, contentType), context.signal, stored.sizeBytes);
+      const probe = await deps.media.probe(
+        await probeTarget(sink, decision.key, fileName, contentType),
+        context.signal,
+        stored.sizeBytes,
+      );
       duration = probe.durationSeconds;
     } catch (error) {
       if (context.signal.aborted) throw error;
       await sink.store.delete(decision.key).catch(() => {});
-      if (error instanceof AppError && error.code === 'CORRUPT_MEDIA') throw new PermanentJobError('CORRUPT_MEDIA', { cause: error });
+      if (error instanceof AppError && error.code === 'CORRUPT_MEDIA')
+        throw new PermanentJobError('CORRUPT_MEDIA', { cause: error });
       throw error;
     }
   }
@@ -195,8 +221,14 @@ async function deliverMedia(
   const prepared = await prepareMedia(deps, job, context, attempt, first);
   const { extracted } = prepared;
   const title = job.request.titleHint ?? prepared.title ?? 'media';
-  const source: JobSource = { url: job.request.url, title, duration: extracted.durationSeconds, extractor: prepared.extractor };
-  if (extracted.entries !== undefined) return playlistChildren(job, sink, extracted.playlistTitle ?? title, extracted.entries, source);
+  const source: JobSource = {
+    url: job.request.url,
+    title,
+    duration: extracted.durationSeconds,
+    extractor: prepared.extractor,
+  };
+  if (extracted.entries !== undefined)
+    return playlistChildren(job, sink, extracted.playlistTitle ?? title, extracted.entries, source);
   context.setPhase('uploading');
   const spans = progressSpans(wantsProcessing(job.request));
   const uploaded = await uploadArtifacts({
@@ -206,10 +238,20 @@ async function deliverMedia(
     title,
     artifacts: extracted.artifacts,
     onProgress: (bytes, totalBytes) =>
-      context.reportProgress({ bytes, totalBytes, percent: overallPercent(spans, 'upload', totalBytes === 0 ? 1 : bytes / totalBytes) }),
+      context.reportProgress({
+        bytes,
+        totalBytes,
+        percent: overallPercent(spans, 'upload', totalBytes === 0 ? 1 : bytes / totalBytes),
+      }),
   });
   context.setPhase('verifying');
-  return { files: uploaded.files, source, bytes: uploaded.bytes, skipped: uploaded.skipped, sha256Stored: uploaded.sha256Stored };
+  return {
+    files: uploaded.files,
+    source,
+    bytes: uploaded.bytes,
+    skipped: uploaded.skipped,
+    sha256Stored: uploaded.sha256Stored,
+  };
 }
 
 /**
@@ -228,7 +270,13 @@ function playlistChildren(
   const limit = job.request.maxItems ?? entries.length;
   const requests = entries.slice(0, limit).map((entry): ImportRequest => {
     const { maxItems: _maxItems, filename: _filename, ...rest } = job.request;
-    return { ...rest, url: entry.url, playlist: false, path: folder, ...(entry.title === null ? {} : { titleHint: entry.title }) };
+    return {
+      ...rest,
+      url: entry.url,
+      playlist: false,
+      path: folder,
+      ...(entry.title === null ? {} : { titleHint: entry.title }),
+    };
   });
   return { files: [], source, bytes: 0, skipped: false, sha256Stored: true, children: { requests, title } };
 }
@@ -244,12 +292,28 @@ function planKey(job: Job, sink: JobSink, title: string, ext: string): string {
   });
 }
 
-async function skipped(job: Job, sink: JobSink, key: string, contentType: string, source: JobSource, signal: AbortSignal): Promise<Delivered> {
+async function skipped(
+  job: Job,
+  sink: JobSink,
+  key: string,
+  contentType: string,
+  source: JobSource,
+  signal: AbortSignal,
+): Promise<Delivered> {
   const head = await sink.store.head(key, signal);
   const fileName = key.split('/').at(-1) ?? key;
   const sha256 = head?.metadata['sha256'] ?? '';
   return {
-    files: [fileRow(job.id, sink, 'file', { key, sizeBytes: head?.sizeBytes ?? 0, sha256 }, fileName, head?.contentType ?? contentType)],
+    files: [
+      fileRow(
+        job.id,
+        sink,
+        'file',
+        { key, sizeBytes: head?.sizeBytes ?? 0, sha256 },
+        fileName,
+        head?.contentType ?? contentType,
+      ),
+    ],
     source,
     bytes: head?.sizeBytes ?? 0,
     skipped: true,
@@ -258,7 +322,12 @@ async function skipped(job: Job, sink: JobSink, key: string, contentType: string
 }
 
 /** HEAD after upload when the key may read; a size that differs is an integrity failure. */
-async function verifyStored(sink: JobSink, key: string, sizeBytes: number, signal: AbortSignal): Promise<void> {
+async function verifyStored(
+  sink: JobSink,
+  key: string,
+  sizeBytes: number,
+  signal: AbortSignal,
+): Promise<void> {
   let head;
   try {
     head = await sink.store.head(key, signal);
@@ -267,11 +336,18 @@ async function verifyStored(sink: JobSink, key: string, sizeBytes: number, signa
     throw error;
   }
   if (head !== undefined && head.sizeBytes !== sizeBytes) {
-    throw new AppError('INTEGRITY_MISMATCH', { details: { expectedBytes: sizeBytes, storedBytes: head.sizeBytes } });
+    throw new AppError('INTEGRITY_MISMATCH', {
+      details: { expectedBytes: sizeBytes, storedBytes: head.sizeBytes },
+    });
   }
 }
 
-async function probeTarget(sink: JobSink, key: string, fileName: string, contentType: string): Promise<string> {
+async function probeTarget(
+  sink: JobSink,
+  key: string,
+  fileName: string,
+  contentType: string,
+): Promise<string> {
   if (sink.store instanceof LocalObjectStore) return sink.store.pathOf(key);
   return sink.store.presignGet(key, { expiresInSeconds: 900, fileName, contentType });
 }

@@ -79,7 +79,10 @@ export async function buildImportView(
       bucket: file.bucket,
       key: file.key,
       fileName: file.fileName,
-      url: file.storage === 'managed' ? `${options.publicUrl}/v1/imports/${job.id}/files/${file.id}` : `s3://${file.bucket ?? ''}/${file.key}`,
+      url:
+        file.storage === 'managed'
+          ? `${options.publicUrl}/v1/imports/${job.id}/files/${file.id}`
+          : `s3://${file.bucket ?? ''}/${file.key}`,
       presignedUrl,
       presignedUrlExpiresAt: expiresAt,
       sizeBytes: file.sizeBytes,

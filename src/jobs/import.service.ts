@@ -69,14 +69,22 @@ export class ImportService {
   async resolveDestinationRef(
     userId: string,
     raw: string | S3DestinationConfig | undefined,
-    overrides: { bucket?: string | undefined; storageClass?: string | undefined; acl?: string | undefined } = {},
+    overrides: {
+      bucket?: string | undefined;
+      storageClass?: string | undefined;
+      acl?: string | undefined;
+    } = {},
   ): Promise<DestinationRef> {
     let ref: DestinationRef;
     if (raw === undefined) ref = { kind: 'default' };
     else if (raw === 'managed') ref = { kind: 'managed' };
     else if (typeof raw === 'string') ref = { kind: 'saved', name: raw };
     else {
-      if (this.destinationRefs === undefined) throw new AppError('VALIDATION_FAILED', { field: 'destination', message: 'destination is not supported here' });
+      if (this.destinationRefs === undefined)
+        throw new AppError('VALIDATION_FAILED', {
+          field: 'destination',
+          message: 'destination is not supported here',
+        });
       ref = { kind: 'inline', destination: this.destinationRefs.inline(userId, raw) };
     }
     if (ref.kind !== 'managed') {
@@ -86,11 +94,16 @@ export class ImportService {
     return ref;
   }
 
-  async create(userId: string, request: ImportRequest, options: CreateImportOptions): Promise<{ job: Job; created: boolean }> {
+  async create(
+    userId: string,
+    request: ImportRequest,
+    options: CreateImportOptions,
+  ): Promise<{ job: Job; created: boolean }> {
     assertImportUrl(request.url);
     if (request.webhook !== undefined) assertImportUrl(request.webhook.url, 'webhook.url');
     const active = await this.jobs.countActive(userId);
-    if (active >= this.config.maxActiveJobsPerUser) throw new AppError('TOO_MANY_ACTIVE_JOBS', { details: { limit: this.config.maxActiveJobsPerUser } });
+    if (active >= this.config.maxActiveJobsPerUser)
+      throw new AppError('TOO_MANY_ACTIVE_JOBS', { details: { limit: this.config.maxActiveJobsPerUser } });
     const result = await this.jobs.create({
       userId,
       request,
@@ -119,13 +132,17 @@ export class ImportService {
     });
   }
 
-  async list(userId: string, query: { status?: JobStatus; limit?: number; cursor?: string; parentId?: string }) {
+  async list(
+    userId: string,
+    query: { status?: JobStatus; limit?: number; cursor?: string; parentId?: string },
+  ) {
     return this.jobs.list(userId, { limit: query.limit ?? 20, ...query });
   }
 
   async cancel(userId: string, id: string): Promise<Job> {
     const before = await this.get(userId, id);
-    if (before.status === 'completed' || before.status === 'failed') throw new AppError('IMPORT_NOT_CANCELABLE');
+    if (before.status === 'completed' || before.status === 'failed')
+      throw new AppError('IMPORT_NOT_CANCELABLE');
     const job = await this.jobs.requestCancel(userId, id);
     if (job === undefined) throw new AppError('IMPORT_NOT_FOUND');
     this.onCancel?.(id);
@@ -153,7 +170,8 @@ export function stableStringify(value: unknown): string {
 export function assertImportUrl(raw: string, field = 'url'): void {
   // The URL parser silently drops tabs and newlines and encodes NULs: refuse them, so the URL that
   // is stored, logged and shown is the one that would be fetched.
-  if (/[\u0000-\u001f\u007f]/u.test(raw)) throw new AppError('INVALID_URL', { field, message: 'The URL contains control characters.' });
+  if (/[\u0000-\u001f\u007f]/u.test(raw))
+    throw new AppError('INVALID_URL', { field, message: 'The URL contains control characters.' });
   let url: URL;
   try {
     url = new URL(raw);
@@ -161,10 +179,16 @@ export function assertImportUrl(raw: string, field = 'url'): void {
     throw new AppError('INVALID_URL', { field });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AppError('INVALID_URL', { field, message: `Only http and https URLs can be used (got ${url.protocol.replace(':', '')}).` });
+    throw new AppError('INVALID_URL', {
+      field,
+      message: `Only http and https URLs can be used (got ${url.protocol.replace(':', '')}).`,
+    });
   }
   if (url.username !== '' || url.password !== '') {
-    throw new AppError('INVALID_URL', { field, message: 'URLs with a user name or password are not accepted.' });
+    throw new AppError('INVALID_URL', {
+      field,
+      message: 'URLs with a user name or password are not accepted.',
+    });
   }
   if (url.hostname === '') throw new AppError('INVALID_URL', { field });
 }

@@ -139,7 +139,11 @@ export class WorkerPool {
         void all.then(() => clearTimeout(timer));
       });
     if ((await Promise.race([all, after(graceMs)])) === 'done') return;
-    if (this.running.size > 0) this.options.logger.warn({ workerId: this.workerId, jobs: [...this.running.keys()] }, 'grace period over: releasing running jobs');
+    if (this.running.size > 0)
+      this.options.logger.warn(
+        { workerId: this.workerId, jobs: [...this.running.keys()] },
+        'grace period over: releasing running jobs',
+      );
     for (const controller of this.running.values()) controller.abort(stopReason('shutdown'));
     if ((await Promise.race([all, after(this.options.releaseWaitMs ?? 15_000)])) === 'done') return;
     // An attempt that ignores its abort: give the job back anyway (the process is about to exit).
@@ -186,7 +190,12 @@ export class WorkerPool {
 
   private async runJob(job: Job): Promise<void> {
     const { database, leaseMs } = this.options;
-    const logger = this.options.logger.child({ jobId: job.id, attempt: job.attempts, workerId: this.workerId, reqId: job.requestId });
+    const logger = this.options.logger.child({
+      jobId: job.id,
+      attempt: job.attempts,
+      workerId: this.workerId,
+      reqId: job.requestId,
+    });
     const controller = new AbortController();
     this.running.set(job.id, controller);
     const startedAt = Date.now();
@@ -205,7 +214,10 @@ export class WorkerPool {
       if (!due && !progressDirty && !phaseDirty) return;
       beating = true;
       try {
-        const update = { ...(phaseDirty && phase !== undefined ? { phase } : {}), ...(progressDirty ? { progress } : {}) };
+        const update = {
+          ...(phaseDirty && phase !== undefined ? { phase } : {}),
+          ...(progressDirty ? { progress } : {}),
+        };
         progressDirty = false;
         phaseDirty = false;
         const state = await heartbeatJob(database.db, job.id, this.workerId, leaseMs, update);
@@ -232,9 +244,19 @@ export class WorkerPool {
         }
       },
       reportProgress(next) {
-        if (next.bytes < progress.bytes && progress.percent !== null && (next.percent ?? 0) <= progress.percent) return;
-        const percent = next.percent === null ? progress.percent : Math.max(next.percent, progress.percent ?? 0);
-        progress = { bytes: next.bytes, totalBytes: next.totalBytes, percent: percent === null ? null : Math.min(100, percent) };
+        if (
+          next.bytes < progress.bytes &&
+          progress.percent !== null &&
+          (next.percent ?? 0) <= progress.percent
+        )
+          return;
+        const percent =
+          next.percent === null ? progress.percent : Math.max(next.percent, progress.percent ?? 0);
+        progress = {
+          bytes: next.bytes,
+          totalBytes: next.totalBytes,
+          percent: percent === null ? null : Math.min(100, percent),
+        };
         progressDirty = true;
       },
     };
@@ -247,13 +269,17 @@ export class WorkerPool {
       // A cancel that arrives after the files were stored is too late to stop anything: record the
       // finished work (otherwise its objects would be left without a job file pointing at them).
       // A lost lease or a shutdown still hands the job on; completeJob checks the lease anyway.
-      if (controller.signal.aborted && reasonOf(controller.signal.reason) !== 'cancel') throw controller.signal.reason;
+      if (controller.signal.aborted && reasonOf(controller.signal.reason) !== 'cancel')
+        throw controller.signal.reason;
       if (outcome.children !== undefined) {
         const spawned = await spawnChildren(database.db, job, this.workerId, outcome.children.requests, {
           storage: outcome.result.storage,
           title: outcome.children.title,
         });
-        logger.info({ spawned, children: outcome.children.requests.length }, 'playlist expanded into child jobs');
+        logger.info(
+          { spawned, children: outcome.children.requests.length },
+          'playlist expanded into child jobs',
+        );
         ended('expanded');
         this.wakeAll();
         return;
@@ -271,7 +297,12 @@ export class WorkerPool {
     }
   }
 
-  private async endFailedAttempt(job: Job, signal: AbortSignal, caught: unknown, logger: Logger): Promise<AttemptEnd['outcome']> {
+  private async endFailedAttempt(
+    job: Job,
+    signal: AbortSignal,
+    caught: unknown,
+    logger: Logger,
+  ): Promise<AttemptEnd['outcome']> {
     const reason = signal.aborted ? reasonOf(signal.reason) : undefined;
     if (reason === 'lease-lost') {
       // Not ours any more: leave the row to the worker that holds it now.
@@ -280,28 +311,41 @@ export class WorkerPool {
     }
     if (reason === 'shutdown') {
       // We are going away and the attempt has cleaned up: hand the job back for another worker now.
-      const released = await releaseJob(this.options.database.db, job.id, this.workerId).catch((error: unknown) => {
-        logger.warn({ err: toError(error) }, 'releasing the job failed; its lease will expire instead');
-        return false;
-      });
+      const released = await releaseJob(this.options.database.db, job.id, this.workerId).catch(
+        (error: unknown) => {
+          logger.warn({ err: toError(error) }, 'releasing the job failed; its lease will expire instead');
+          return false;
+        },
+      );
       logger.warn({ reason, released }, 'job attempt released');
       return released ? 'released' : 'abandoned';
     }
     const db = this.options.database.db;
     if (reason === 'cancel' || (caught instanceof AppError && caught.code === 'JOB_CANCELED')) {
-      await failJob(db, job.id, this.workerId, { error: { code: 'JOB_CANCELED', message: 'The import was canceled.' }, retryAt: null, canceled: true });
+      await failJob(db, job.id, this.workerId, {
+        error: { code: 'JOB_CANCELED', message: 'The import was canceled.' },
+        retryAt: null,
+        canceled: true,
+      });
       logger.info('job canceled');
       this.options.onJobEnd?.(job.id, 'canceled');
       return 'canceled';
     }
     const error = toError(caught);
     const appError = error instanceof AppError ? error : undefined;
-    const retryable = appError === undefined ? !isAbortError(error) : appError.retryable && !(appError instanceof PermanentJobError);
+    const retryable =
+      appError === undefined
+        ? !isAbortError(error)
+        : appError.retryable && !(appError instanceof PermanentJobError);
     const retryAt = retryable && job.attempts < job.maxAttempts ? Date.now() + backoffMs(job.attempts) : null;
     const publicError =
       appError === undefined
         ? { code: 'INTERNAL', message: 'Internal error.' }
-        : { code: appError.code, message: appError.message, ...(appError.hint === undefined ? {} : { hint: appError.hint }) };
+        : {
+            code: appError.code,
+            message: appError.message,
+            ...(appError.hint === undefined ? {} : { hint: appError.hint }),
+          };
     logger.error({ err: error, retryAt }, 'job attempt failed');
     const status = await failJob(db, job.id, this.workerId, { error: publicError, retryAt });
     if (job.parentId !== null && status === 'failed') await finishParents(db).catch(() => 0);

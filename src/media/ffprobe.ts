@@ -133,7 +133,17 @@ export async function probeMedia(path: string, options: ProbeMediaOptions): Prom
 
   const result = await options.runner.run(
     options.ffprobePath,
-    ['-v', 'error', '-hide_banner', ...proxyArgs, '-print_format', 'json', '-show_format', '-show_streams', absolute],
+    [
+      '-v',
+      'error',
+      '-hide_banner',
+      ...proxyArgs,
+      '-print_format',
+      'json',
+      '-show_format',
+      '-show_streams',
+      absolute,
+    ],
     { signal: options.signal, stdin: 'ignore', maxStdoutBytes: 8 * 1024 * 1024 },
   );
   if (result.exitCode !== 0) {

@@ -17,5 +17,7 @@ export function hashApiKey(key: string): string {
 }
 
 export function looksLikeApiKey(value: string): boolean {
-  return value.startsWith(API_KEY_PREFIX) && value.length >= API_KEY_PREFIX.length + 43 && value.length <= 200;
+  return (
+    value.startsWith(API_KEY_PREFIX) && value.length >= API_KEY_PREFIX.length + 43 && value.length <= 200
+  );
 }

@@ -25,7 +25,13 @@ export class LinkSigner implements LocalLinkSigner {
   }
 
   /** 'ok', 'expired' or 'invalid'; the signature is checked first so expiry leaks nothing. */
-  verify(userId: string, key: string, expires: number, fileName: string, sig: string): 'ok' | 'expired' | 'invalid' {
+  verify(
+    userId: string,
+    key: string,
+    expires: number,
+    fileName: string,
+    sig: string,
+  ): 'ok' | 'expired' | 'invalid' {
     const expected = Buffer.from(this.mac(userId, key, expires, fileName), 'utf8');
     const given = Buffer.from(sig, 'utf8');
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return 'invalid';
@@ -55,7 +61,8 @@ export class LinkSigner implements LocalLinkSigner {
     const depth = Number(match[2]);
     const segments = key.split('/');
     // The file must lie inside the signed folder (strictly below it), never beside or above it.
-    if (depth >= segments.length || segments.some((s) => s === '' || s === '.' || s === '..')) return 'invalid';
+    if (depth >= segments.length || segments.some((s) => s === '' || s === '.' || s === '..'))
+      return 'invalid';
     const expected = Buffer.from(this.folderMac(userId, segments.slice(0, depth).join('/'), expires), 'utf8');
     const given = Buffer.from(match[3] ?? '', 'utf8');
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return 'invalid';
@@ -63,11 +70,15 @@ export class LinkSigner implements LocalLinkSigner {
   }
 
   private folderMac(userId: string, folder: string, expires: number): string {
-    return createHmac('sha256', this.secret).update(`folder\n${userId}\n${folder}\n${expires}`).digest('base64url');
+    return createHmac('sha256', this.secret)
+      .update(`folder\n${userId}\n${folder}\n${expires}`)
+      .digest('base64url');
   }
 
   private mac(userId: string, key: string, expires: number, fileName: string): string {
-    return createHmac('sha256', this.secret).update(`${userId}\n${key}\n${expires}\n${fileName}`).digest('base64url');
+    return createHmac('sha256', this.secret)
+      .update(`${userId}\n${key}\n${expires}\n${fileName}`)
+      .digest('base64url');
   }
 }
 

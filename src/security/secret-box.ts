@@ -53,11 +53,14 @@ export class SecretBox {
   open(sealed: string, aad: string): string {
     const envelope = JSON.parse(sealed) as SecretEnvelope;
     const key = this.keys.get(envelope.kid);
-    if (envelope.v !== 1 || key === undefined) throw new Error(`no master key with id ${String(envelope.kid)}`);
+    if (envelope.v !== 1 || key === undefined)
+      throw new Error(`no master key with id ${String(envelope.kid)}`);
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(envelope.iv, 'base64'));
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(Buffer.from(envelope.tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(envelope.ct, 'base64')), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(Buffer.from(envelope.ct, 'base64')), decipher.final()]).toString(
+      'utf8',
+    );
   }
 
   keyIdOf(sealed: string): string {
@@ -86,7 +89,10 @@ export function loadSecretBox(dataDir: string, envKey: string | undefined): Secr
   const fileKeys = fs.existsSync(file) ? readKeyFile(file) : [];
   if (envKey !== undefined) {
     const current = masterKeyFrom(decodeMasterKey(envKey));
-    return new SecretBox(current, fileKeys.filter((k) => k.kid !== current.kid));
+    return new SecretBox(
+      current,
+      fileKeys.filter((k) => k.kid !== current.kid),
+    );
   }
   if (fileKeys.length === 0) {
     fs.mkdirSync(dataDir, { recursive: true });

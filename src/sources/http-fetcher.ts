@@ -14,7 +14,10 @@ export interface FetchedResponse {
  * at connect time and re-checks every redirect hop.
  */
 export interface HttpFetcher {
-  fetch(url: string, init: { headers?: Record<string, string>; signal: AbortSignal }): Promise<FetchedResponse>;
+  fetch(
+    url: string,
+    init: { headers?: Record<string, string>; signal: AbortSignal },
+  ): Promise<FetchedResponse>;
 }
 
 /**

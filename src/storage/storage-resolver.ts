@@ -53,7 +53,10 @@ export class StorageResolver {
       case 'local':
         return new LocalObjectStore(path.join(managed.dir, userId), this.signer);
       case 's3':
-        this.managedS3 ??= new ManagedS3Storage({ config: managed, maxObjectBytes: this.config.maxFileBytes });
+        this.managedS3 ??= new ManagedS3Storage({
+          config: managed,
+          maxObjectBytes: this.config.maxFileBytes,
+        });
         return this.managedS3.forUser(userId, options.sweepStaleUploads ?? true);
     }
   }

@@ -79,9 +79,21 @@ export async function startPostgres(): Promise<PostgresCluster> {
         dir,
         stop: () => (stopped ??= stopCluster(bin, runAs, cluster)),
         async restart(downMs = 0) {
-          await run(bin, runAs, 'pg_ctl', ['-D', cluster.dataDir, '-m', 'fast', '-w', '-t', '30', 'stop'], dir);
+          await run(
+            bin,
+            runAs,
+            'pg_ctl',
+            ['-D', cluster.dataDir, '-m', 'fast', '-w', '-t', '30', 'stop'],
+            dir,
+          );
           if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
-          await run(bin, runAs, 'pg_ctl', ['-w', '-t', '30', '-D', cluster.dataDir, '-l', log, '-o', options, 'start'], dir);
+          await run(
+            bin,
+            runAs,
+            'pg_ctl',
+            ['-w', '-t', '30', '-D', cluster.dataDir, '-l', log, '-o', options, 'start'],
+            dir,
+          );
         },
       };
     } catch (err) {

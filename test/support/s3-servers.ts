@@ -378,7 +378,12 @@ export interface SharedS3Info {
 }
 
 export function sharedInfo(server: S3TestServer): SharedS3Info {
-  return { name: server.name, endpoint: server.endpoint, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey };
+  return {
+    name: server.name,
+    endpoint: server.endpoint,
+    accessKeyId: server.accessKeyId,
+    secretAccessKey: server.secretAccessKey,
+  };
 }
 
 /**

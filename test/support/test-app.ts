@@ -17,7 +17,11 @@ export interface TestApp {
   readonly dataDir: string;
   /** Creates a non-admin user and returns its key. */
   userKey(name: string): Promise<string>;
-  request(method: string, url: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    url: string,
+    options?: { key?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -64,7 +68,9 @@ export async function startTestApp(options: {
   );
   const logger = createLogger(config.logLevel, options.logDestination);
   const runtime = await createRuntime(config, logger);
-  const admin = (await runtime.services.users.findByName('admin')) ?? (await runtime.services.users.create('admin', true));
+  const admin =
+    (await runtime.services.users.findByName('admin')) ??
+    (await runtime.services.users.create('admin', true));
   const { key: adminKey } = await runtime.services.keys.create(admin.id, 'test');
   const app = await buildApp(runtime.services);
   await app.listen({ host: '127.0.0.1', port });
@@ -88,7 +94,9 @@ export async function startTestApp(options: {
       const response = await fetch(`${baseUrl}${url}`, {
         method,
         headers,
-        ...(opts.body === undefined ? {} : { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
+        ...(opts.body === undefined
+          ? {}
+          : { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
       });
       const text = await response.text();
       let body: unknown = text;
@@ -118,7 +126,11 @@ export async function waitForImport(app: TestApp, key: string, id: string, timeo
 }
 
 /** Polls until `predicate` holds (bounded). */
-export async function waitFor<T>(fn: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T>,
+  predicate: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();

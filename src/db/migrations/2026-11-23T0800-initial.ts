@@ -80,7 +80,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('jobs_user_idempotency_uq', ['user_id', 'idempotency_key'])
     .execute();
   await db.schema.createIndex('jobs_claim_idx').on('jobs').columns(['status', 'run_at']).execute();
-  await db.schema.createIndex('jobs_user_list_idx').on('jobs').columns(['user_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('jobs_user_list_idx')
+    .on('jobs')
+    .columns(['user_id', 'created_at', 'id'])
+    .execute();
   await db.schema.createIndex('jobs_parent_idx').on('jobs').column('parent_id').execute();
 
   await db.schema

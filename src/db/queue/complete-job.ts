@@ -11,7 +11,12 @@ export async function completeJob(
   db: Db,
   jobId: string,
   workerId: string,
-  outcome: { result: JobResultSummary; source: JobSource | null; files: Insertable<JobFileTable>[]; finalBytes: number },
+  outcome: {
+    result: JobResultSummary;
+    source: JobSource | null;
+    files: Insertable<JobFileTable>[];
+    finalBytes: number;
+  },
   now: number = Date.now(),
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {

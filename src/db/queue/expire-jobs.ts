@@ -10,7 +10,10 @@ export async function expireJobs(db: Db, now: number = Date.now()): Promise<numb
     .set({
       status: 'failed',
       phase: null,
-      error: JSON.stringify({ code: 'WORKER_LOST', message: 'The import was interrupted too many times and gave up.' }),
+      error: JSON.stringify({
+        code: 'WORKER_LOST',
+        message: 'The import was interrupted too many times and gave up.',
+      }),
       lease_owner: null,
       lease_expires_at: null,
       finished_at: now,
@@ -23,10 +26,20 @@ export async function expireJobs(db: Db, now: number = Date.now()): Promise<numb
     .executeTakeFirst();
   const canceled = await db
     .updateTable('jobs')
-    .set({ status: 'canceled', phase: null, lease_owner: null, lease_expires_at: null, finished_at: now, updated_at: now })
+    .set({
+      status: 'canceled',
+      phase: null,
+      lease_owner: null,
+      lease_expires_at: null,
+      finished_at: now,
+      updated_at: now,
+    })
     .where('cancel_requested', '=', 1)
     .where((eb) =>
-      eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', now)])]),
+      eb.or([
+        eb('status', '=', 'queued'),
+        eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', now)]),
+      ]),
     )
     .executeTakeFirst();
   return Number(lost.numUpdatedRows) + Number(canceled.numUpdatedRows);

@@ -26,9 +26,18 @@ export async function finishParents(db: Db, now: number = Date.now()): Promise<n
     const completed = by('completed');
     const failed = by('failed') + by('canceled');
     const active = by('queued') + by('running');
-    const result = { ...(JSON.parse(parent.result ?? '{}') as object), children: { total, completed, failed } };
+    const result = {
+      ...(JSON.parse(parent.result ?? '{}') as object),
+      children: { total, completed, failed },
+    };
     const done = active === 0;
-    const status = !done ? 'running' : parent.cancel_requested === 1 ? 'canceled' : completed > 0 ? 'completed' : 'failed';
+    const status = !done
+      ? 'running'
+      : parent.cancel_requested === 1
+        ? 'canceled'
+        : completed > 0
+          ? 'completed'
+          : 'failed';
     await db
       .updateTable('jobs')
       .set({
@@ -40,7 +49,14 @@ export async function finishParents(db: Db, now: number = Date.now()): Promise<n
           ? {
               phase: null,
               finished_at: now,
-              ...(status === 'failed' ? { error: JSON.stringify({ code: 'NO_MEDIA_FOUND', message: 'No entry of the playlist could be imported.' }) } : {}),
+              ...(status === 'failed'
+                ? {
+                    error: JSON.stringify({
+                      code: 'NO_MEDIA_FOUND',
+                      message: 'No entry of the playlist could be imported.',
+                    }),
+                  }
+                : {}),
             }
           : {}),
       })

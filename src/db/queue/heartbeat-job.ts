@@ -3,7 +3,11 @@ import type { JobPhase } from '../../jobs/job-types.js';
 
 export interface HeartbeatUpdate {
   readonly phase?: JobPhase;
-  readonly progress?: { readonly bytes: number; readonly totalBytes: number | null; readonly percent: number | null };
+  readonly progress?: {
+    readonly bytes: number;
+    readonly totalBytes: number | null;
+    readonly percent: number | null;
+  };
 }
 
 /**

@@ -11,7 +11,13 @@ import type { JobTable } from '../job.table.js';
  */
 export async function spawnChildren(
   db: Db,
-  parent: { id: string; userId: string; maxAttempts: number; requestId: string | null; request: { url: string } },
+  parent: {
+    id: string;
+    userId: string;
+    maxAttempts: number;
+    requestId: string | null;
+    request: { url: string };
+  },
   workerId: string,
   children: readonly ImportRequest[],
   summary: { storage: 'destination' | 'managed'; title: string | null },
@@ -27,8 +33,16 @@ export async function spawnChildren(
         lease_owner: null,
         lease_expires_at: null,
         progress_percent: children.length === 0 ? 100 : 0,
-        source: JSON.stringify({ url: parent.request.url, title: summary.title, duration: null, extractor: 'playlist' }),
-        result: JSON.stringify({ storage: summary.storage, children: { total: children.length, completed: 0, failed: 0 } }),
+        source: JSON.stringify({
+          url: parent.request.url,
+          title: summary.title,
+          duration: null,
+          extractor: 'playlist',
+        }),
+        result: JSON.stringify({
+          storage: summary.storage,
+          children: { total: children.length, completed: 0, failed: 0 },
+        }),
         updated_at: now,
         ...(children.length === 0 ? { finished_at: now } : {}),
       })

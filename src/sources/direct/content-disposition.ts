@@ -17,7 +17,10 @@ export function fileNameFromContentDisposition(header: string | undefined): stri
 /** The last path segment of a URL, decoded, or undefined. */
 export function fileNameFromUrl(url: string): string | undefined {
   try {
-    const segment = new URL(url).pathname.split('/').filter((s) => s !== '').at(-1);
+    const segment = new URL(url).pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .at(-1);
     if (segment === undefined) return undefined;
     const decoded = decodeURIComponent(segment);
     return decoded.trim() === '' ? undefined : decoded;
@@ -72,6 +75,11 @@ export function needsExtractor(contentType: string | undefined, url: string): bo
   } catch {
     return false;
   }
-  return (type === '' || type === 'application/octet-stream' || type === 'text/plain' || type === 'application/xml')
-    && (pathname.endsWith('.m3u8') || pathname.endsWith('.mpd'));
+  return (
+    (type === '' ||
+      type === 'application/octet-stream' ||
+      type === 'text/plain' ||
+      type === 'application/xml') &&
+    (pathname.endsWith('.m3u8') || pathname.endsWith('.mpd'))
+  );
 }

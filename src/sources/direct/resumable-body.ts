@@ -28,10 +28,13 @@ export interface ResumableBody {
  */
 export function resumableBody(first: FetchedResponse, options: ResumableBodyOptions): ResumableBody {
   const lengthHeader = first.header('content-length');
-  const contentLength = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+  const contentLength =
+    lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
   if (contentLength !== undefined && contentLength > options.maxFileBytes) {
     discardBody(first.body);
-    throw new PermanentJobError('FILE_TOO_LARGE', { details: { sizeBytes: contentLength, maxBytes: options.maxFileBytes } });
+    throw new PermanentJobError('FILE_TOO_LARGE', {
+      details: { sizeBytes: contentLength, maxBytes: options.maxFileBytes },
+    });
   }
   const acceptsRanges = (first.header('accept-ranges') ?? '').toLowerCase().includes('bytes');
   const validator = first.header('etag') ?? first.header('last-modified');
@@ -53,18 +56,24 @@ export function resumableBody(first: FetchedResponse, options: ResumableBodyOpti
           yield chunk;
         }
         if (contentLength === undefined || bytes === contentLength) return;
-        if (bytes > contentLength) throw new AppError('SOURCE_CHANGED', { message: 'The source sent more bytes than it announced.' });
+        if (bytes > contentLength)
+          throw new AppError('SOURCE_CHANGED', { message: 'The source sent more bytes than it announced.' });
       } catch (error) {
         if (error instanceof AppError || options.signal.aborted) throw error;
         if (!canResume || resumes >= maxResumes) {
           throw new AppError('SOURCE_TRUNCATED', {
             cause: toError(error),
-            details: { receivedBytes: bytes, ...(contentLength === undefined ? {} : { expectedBytes: contentLength }) },
+            details: {
+              receivedBytes: bytes,
+              ...(contentLength === undefined ? {} : { expectedBytes: contentLength }),
+            },
           });
         }
       }
       if (!canResume || resumes >= maxResumes) {
-        throw new AppError('SOURCE_TRUNCATED', { details: { receivedBytes: bytes, expectedBytes: contentLength } });
+        throw new AppError('SOURCE_TRUNCATED', {
+          details: { receivedBytes: bytes, expectedBytes: contentLength },
+        });
       }
       resumes += 1;
       response = await reopen();

@@ -10,10 +10,19 @@ import type { SecretBox } from '../../security/secret-box.js';
 import type { ObjectStore } from '../object-store.js';
 import { verifyDestination, type CapabilityReport } from '../s3/destination-verifier.js';
 import { isProviderName, type AclName } from '../s3/provider-presets.js';
-import { resolveS3Destination, type ResolvedS3Destination, type S3DestinationConfig } from '../s3/s3-destination.js';
+import {
+  resolveS3Destination,
+  type ResolvedS3Destination,
+  type S3DestinationConfig,
+} from '../s3/s3-destination.js';
 import { S3ObjectStore } from '../s3/s3-object-store.js';
 import type { DestinationStoreProvider, JobSink, StorageResolver } from '../storage-resolver.js';
-import { SECRET_MASK, type DestinationInput, type DestinationView, type VerificationView } from './destination-input.js';
+import {
+  SECRET_MASK,
+  type DestinationInput,
+  type DestinationView,
+  type VerificationView,
+} from './destination-input.js';
 
 export interface DestinationServiceOptions {
   readonly repository: DestinationRepository;
@@ -47,7 +56,8 @@ export class DestinationService implements DestinationStoreProvider {
 
   async create(userId: string, input: DestinationInput): Promise<DestinationView> {
     const { repository } = this.options;
-    if ((await repository.findByName(userId, input.name)) !== undefined) throw new AppError('DESTINATION_EXISTS', { field: 'name' });
+    if ((await repository.findByName(userId, input.name)) !== undefined)
+      throw new AppError('DESTINATION_EXISTS', { field: 'name' });
     const resolved = resolveS3Destination(toConfig(input));
     const report = await this.verifyOrThrow(resolved);
     const id = newId('dst');
@@ -79,7 +89,11 @@ export class DestinationService implements DestinationStoreProvider {
   }
 
   /** Creates or replaces the user's default destination (Tornado's POST /user/bucket). */
-  async upsertDefault(userId: string, name: string, input: Omit<DestinationInput, 'name'>): Promise<DestinationView> {
+  async upsertDefault(
+    userId: string,
+    name: string,
+    input: Omit<DestinationInput, 'name'>,
+  ): Promise<DestinationView> {
     const existing = await this.options.repository.findByName(userId, name);
     if (existing === undefined) return this.create(userId, { ...input, name, default: true });
     return this.replace(userId, existing, { ...input, name, default: true });
@@ -88,13 +102,21 @@ export class DestinationService implements DestinationStoreProvider {
   async update(userId: string, name: string, patch: Partial<DestinationInput>): Promise<DestinationView> {
     const row = await this.requireRow(userId, name);
     const current = this.inputOf(row);
-    if (patch.name !== undefined && patch.name !== name && (await this.options.repository.findByName(userId, patch.name)) !== undefined) {
+    if (
+      patch.name !== undefined &&
+      patch.name !== name &&
+      (await this.options.repository.findByName(userId, patch.name)) !== undefined
+    ) {
       throw new AppError('DESTINATION_EXISTS', { field: 'name' });
     }
     return this.replace(userId, row, { ...current, ...stripUndefined(patch) });
   }
 
-  private async replace(userId: string, row: DestinationRow, input: DestinationInput): Promise<DestinationView> {
+  private async replace(
+    userId: string,
+    row: DestinationRow,
+    input: DestinationInput,
+  ): Promise<DestinationView> {
     const resolved = resolveS3Destination(toConfig(input));
     const report = await this.verifyOrThrow(resolved);
     await this.options.repository.update(userId, row.id, {
@@ -157,7 +179,10 @@ export class DestinationService implements DestinationStoreProvider {
     const row = await this.requireRow(userId, name);
     const report = await this.verifyOrThrow(this.resolvedOf(row));
     const view = reportView(report);
-    await this.options.repository.update(userId, row.id, { capabilities: JSON.stringify(view), updated_at: Date.now() });
+    await this.options.repository.update(userId, row.id, {
+      capabilities: JSON.stringify(view),
+      updated_at: Date.now(),
+    });
     return view;
   }
 
@@ -169,7 +194,10 @@ export class DestinationService implements DestinationStoreProvider {
     for (const row of await this.options.repository.listAll()) {
       if (this.options.secrets.keyIdOf(row.secret_enc) === this.options.secrets.currentKeyId) continue;
       const aad = secretAad(row.user_id, row.id);
-      await this.options.repository.setSecret(row.id, this.options.secrets.seal(this.options.secrets.open(row.secret_enc, aad), aad));
+      await this.options.repository.setSecret(
+        row.id,
+        this.options.secrets.seal(this.options.secrets.open(row.secret_enc, aad), aad),
+      );
       changed += 1;
     }
     return changed;
@@ -189,7 +217,11 @@ export class DestinationService implements DestinationStoreProvider {
       }
       case 'saved': {
         const row = await this.options.repository.findByName(userId, ref.name);
-        if (row === undefined) throw new AppError('DESTINATION_NOT_FOUND', { field: 'destination', message: `No destination named "${ref.name}".` });
+        if (row === undefined)
+          throw new AppError('DESTINATION_NOT_FOUND', {
+            field: 'destination',
+            message: `No destination named "${ref.name}".`,
+          });
         this.withOverrides(this.resolvedOf(row), overrides, row);
         return;
       }
@@ -219,7 +251,11 @@ export class DestinationService implements DestinationStoreProvider {
 
   async sinkForJob(job: Job): Promise<JobSink | undefined> {
     const ref = job.request.destination;
-    const overrides = { bucket: job.request.bucket, storageClass: job.request.storageClass, acl: job.request.acl };
+    const overrides = {
+      bucket: job.request.bucket,
+      storageClass: job.request.storageClass,
+      acl: job.request.acl,
+    };
     let resolved: ResolvedS3Destination;
     let destinationId: string | null = null;
     switch (ref.kind) {
@@ -233,7 +269,10 @@ export class DestinationService implements DestinationStoreProvider {
             : await this.options.repository.findByName(job.userId, ref.name);
         if (row === undefined) {
           if (ref.kind === 'default') return undefined;
-          throw new AppError('DESTINATION_NOT_FOUND', { retryable: false, message: `The destination "${ref.name}" no longer exists.` });
+          throw new AppError('DESTINATION_NOT_FOUND', {
+            retryable: false,
+            message: `The destination "${ref.name}" no longer exists.`,
+          });
         }
         resolved = this.withOverrides(this.resolvedOf(row), overrides, row);
         destinationId = row.id;
@@ -262,7 +301,12 @@ export class DestinationService implements DestinationStoreProvider {
       const row = await this.options.repository.findById(job.userId, file.destinationId);
       if (row === undefined) return undefined;
       const resolved = this.resolvedOf(row);
-      return this.storeFor(file.bucket === null || file.bucket === resolved.bucket ? resolved : { ...resolved, bucket: file.bucket }, row.id);
+      return this.storeFor(
+        file.bucket === null || file.bucket === resolved.bucket
+          ? resolved
+          : { ...resolved, bucket: file.bucket },
+        row.id,
+      );
     }
     // Inline destinations are not saved: presign their files from the job's own sealed copy.
     if (job.request.destination.kind !== 'inline') return undefined;
@@ -297,9 +341,23 @@ export class DestinationService implements DestinationStoreProvider {
   }
 
   private storeFor(resolved: ResolvedS3Destination, destinationId: string | null): S3ObjectStore {
-    const cacheKey = JSON.stringify([destinationId, resolved.endpoint, resolved.bucket, resolved.region, resolved.credentials.accessKeyId, resolved.storageClass, resolved.acl, resolved.publicEndpoint, resolved.credentials.secretAccessKey.length]);
+    const cacheKey = JSON.stringify([
+      destinationId,
+      resolved.endpoint,
+      resolved.bucket,
+      resolved.region,
+      resolved.credentials.accessKeyId,
+      resolved.storageClass,
+      resolved.acl,
+      resolved.publicEndpoint,
+      resolved.credentials.secretAccessKey.length,
+    ]);
     const cached = this.stores.get(cacheKey);
-    if (cached !== undefined && cached.destination.credentials.secretAccessKey === resolved.credentials.secretAccessKey) return cached;
+    if (
+      cached !== undefined &&
+      cached.destination.credentials.secretAccessKey === resolved.credentials.secretAccessKey
+    )
+      return cached;
     const agents = createEgressHttpAgents(this.options.policy);
     const store = new S3ObjectStore({
       destination: resolved,
@@ -324,8 +382,13 @@ export class DestinationService implements DestinationStoreProvider {
     }
   }
 
-  private withOverrides(resolved: ResolvedS3Destination, overrides: DestinationOverrides, row?: DestinationRow): ResolvedS3Destination {
-    if (overrides.bucket === undefined && overrides.storageClass === undefined && overrides.acl === undefined) return resolved;
+  private withOverrides(
+    resolved: ResolvedS3Destination,
+    overrides: DestinationOverrides,
+    row?: DestinationRow,
+  ): ResolvedS3Destination {
+    if (overrides.bucket === undefined && overrides.storageClass === undefined && overrides.acl === undefined)
+      return resolved;
     const input = row === undefined ? undefined : this.inputOf(row);
     return resolveS3Destination({
       ...(input === undefined ? configOfResolved(resolved) : toConfig(input)),

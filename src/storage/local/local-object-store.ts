@@ -15,7 +15,10 @@ import {
 
 /** Signs managed-storage download links; implemented by the HTTP layer's URL signer. */
 export interface LocalLinkSigner {
-  sign(target: { root: string; key: string; fileName: string; contentType?: string }, expiresInSeconds: number): string;
+  sign(
+    target: { root: string; key: string; fileName: string; contentType?: string },
+    expiresInSeconds: number,
+  ): string;
   signFolder(target: { root: string; key: string }, expiresInSeconds: number): string;
 }
 
@@ -46,7 +49,8 @@ export class LocalObjectStore implements ObjectStore {
   pathOf(key: string): string {
     const full = path.resolve(this.root, key);
     // Keys are sanitised before they get here; this guards the file system regardless.
-    if (!full.startsWith(path.resolve(this.root) + path.sep)) throw new AppError('INVALID_KEY', { field: 'key' });
+    if (!full.startsWith(path.resolve(this.root) + path.sep))
+      throw new AppError('INVALID_KEY', { field: 'key' });
     return full;
   }
 
@@ -56,7 +60,8 @@ export class LocalObjectStore implements ObjectStore {
 
   async put(input: PutObjectInput): Promise<StoredObject> {
     const target = this.pathOf(input.key);
-    if (input.ifNoneMatch === true && fs.existsSync(target)) throw new AppError('OBJECT_EXISTS', { field: 'key' });
+    if (input.ifNoneMatch === true && fs.existsSync(target))
+      throw new AppError('OBJECT_EXISTS', { field: 'key' });
     const tmpDir = path.join(this.root, TMP_DIR);
     await fsp.mkdir(tmpDir, { recursive: true });
     const tmp = path.join(tmpDir, `${randomBytes(8).toString('hex')}.part`);
@@ -70,7 +75,9 @@ export class LocalObjectStore implements ObjectStore {
       }
     });
     try {
-      await pipeline(input.body, counter, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o640 }), { signal: input.signal });
+      await pipeline(input.body, counter, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o640 }), {
+        signal: input.signal,
+      });
       input.onProgress?.(counter.bytes);
       const sidecar: Sidecar = {
         sha256: counter.digest(),
@@ -81,7 +88,8 @@ export class LocalObjectStore implements ObjectStore {
       };
       await fsp.mkdir(path.dirname(target), { recursive: true });
       await fsp.mkdir(path.dirname(this.metaPathOf(input.key)), { recursive: true });
-      if (input.ifNoneMatch === true && fs.existsSync(target)) throw new AppError('OBJECT_EXISTS', { field: 'key' });
+      if (input.ifNoneMatch === true && fs.existsSync(target))
+        throw new AppError('OBJECT_EXISTS', { field: 'key' });
       await fsp.writeFile(this.metaPathOf(input.key), JSON.stringify(sidecar));
       await fsp.rename(tmp, target);
       return { key: input.key, sizeBytes: counter.bytes, sha256: counter.digest(), sha256Stored: true };
@@ -120,8 +128,17 @@ export class LocalObjectStore implements ObjectStore {
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {
     // A folder link for a key at the user's root would open every file of the user: refuse it.
-    if (options.scope === 'folder' && key.includes('/')) return this.signer.signFolder({ root: this.root, key }, options.expiresInSeconds);
-    return this.signer.sign({ root: this.root, key, fileName: options.fileName, ...(options.contentType === undefined ? {} : { contentType: options.contentType }) }, options.expiresInSeconds);
+    if (options.scope === 'folder' && key.includes('/'))
+      return this.signer.signFolder({ root: this.root, key }, options.expiresInSeconds);
+    return this.signer.sign(
+      {
+        root: this.root,
+        key,
+        fileName: options.fileName,
+        ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+      },
+      options.expiresInSeconds,
+    );
   }
 }
 

@@ -48,18 +48,28 @@ describe.each(testDatabases())('destinations on $name', ({ name, makeUrl }) => {
   it('verifies, saves with the secret masked and encrypted, and reports capabilities', async () => {
     const bucket = await s3rver.createBucket();
     const secret = `sk-${bucket}-SECRET-MARKER`;
-    const created = await t.request('POST', '/v1/destinations', { key: t.adminKey, body: s3rverBody(bucket, { secretAccessKey: secret }) });
+    const created = await t.request('POST', '/v1/destinations', {
+      key: t.adminKey,
+      body: s3rverBody(bucket, { secretAccessKey: secret }),
+    });
     expect(created.status).toBe(201);
     expect(created.body.secretAccessKey).not.toContain('SECRET');
     expect(created.body.capabilities.ok).toBe(true);
-    expect(created.body.capabilities.capabilities).toEqual({ put: true, read: true, list: true, delete: true, presign: true });
+    expect(created.body.capabilities.capabilities).toEqual({
+      put: true,
+      read: true,
+      list: true,
+      delete: true,
+      presign: true,
+    });
     expect(created.body.default).toBe(true);
     const listed = await t.request('GET', '/v1/destinations', { key: t.adminKey });
     expect(JSON.stringify(listed.body)).not.toContain(secret);
     expect(await s3rver.listObjects(bucket)).toEqual([]);
     if (name === 'sqlite') {
       const file = databaseUrl.slice('sqlite://'.length);
-      for (const f of [file, `${file}-wal`]) if (fs.existsSync(f)) expect(fs.readFileSync(f).includes(Buffer.from(secret))).toBe(false);
+      for (const f of [file, `${file}-wal`])
+        if (fs.existsSync(f)) expect(fs.readFileSync(f).includes(Buffer.from(secret))).toBe(false);
     }
   });
 
@@ -68,7 +78,14 @@ describe.each(testDatabases())('destinations on $name', ({ name, makeUrl }) => {
     const creds = await moto.createRestrictedUser(PUT_ONLY(bucket));
     const tested = await t.request('POST', '/v1/destinations/test', {
       key: t.adminKey,
-      body: { provider: 'other', endpoint: moto.endpoint, region: 'us-east-1', bucket, ...creds, forcePathStyle: true },
+      body: {
+        provider: 'other',
+        endpoint: moto.endpoint,
+        region: 'us-east-1',
+        bucket,
+        ...creds,
+        forcePathStyle: true,
+      },
     });
     expect(tested.status).toBe(200);
     expect(tested.body.ok).toBe(true);
@@ -83,20 +100,34 @@ describe.each(testDatabases())('destinations on $name', ({ name, makeUrl }) => {
     const creds = await moto.createRestrictedUser(PUT_ONLY(bucket));
     const base = { provider: 'other', endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true };
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ name: 'wrong-secret', bucket, accessKeyId: creds.accessKeyId, secretAccessKey: 'x'.repeat(40) }, 'SIGNATURE_DOES_NOT_MATCH'],
-      [{ name: 'unknown-key', bucket, accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'x'.repeat(40) }, 'INVALID_ACCESS_KEY_ID'],
+      [
+        { name: 'wrong-secret', bucket, accessKeyId: creds.accessKeyId, secretAccessKey: 'x'.repeat(40) },
+        'SIGNATURE_DOES_NOT_MATCH',
+      ],
+      [
+        { name: 'unknown-key', bucket, accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'x'.repeat(40) },
+        'INVALID_ACCESS_KEY_ID',
+      ],
       [{ name: 'other-bucket', bucket: await moto.createBucket(), ...creds }, 'ACCESS_DENIED'],
     ];
     for (const [body, code] of cases) {
-      const res = await t.request('POST', '/v1/destinations', { key: t.adminKey, body: { ...base, ...body } });
+      const res = await t.request('POST', '/v1/destinations', {
+        key: t.adminKey,
+        body: { ...base, ...body },
+      });
       expect(res.status, code).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
       expect(res.body.error.code).toBe(code);
       expect(res.body.error.hint).toBeTruthy();
       expect(JSON.stringify(res.body)).not.toContain('x'.repeat(40));
-      expect((await t.request('GET', `/v1/destinations/${String(body['name'])}`, { key: t.adminKey })).status).toBe(404);
+      expect(
+        (await t.request('GET', `/v1/destinations/${String(body['name'])}`, { key: t.adminKey })).status,
+      ).toBe(404);
     }
-    const missing = await t.request('POST', '/v1/destinations', { key: t.adminKey, body: s3rverBody('no-such-bucket-here') });
+    const missing = await t.request('POST', '/v1/destinations', {
+      key: t.adminKey,
+      body: s3rverBody('no-such-bucket-here'),
+    });
     expect(missing.body.error.code).toBe('NO_SUCH_BUCKET');
   });
 
@@ -112,9 +143,15 @@ describe.each(testDatabases())('destinations on $name', ({ name, makeUrl }) => {
 
   it('imports into the saved destination with sha256 metadata and a working presigned URL', async () => {
     const bucket = await s3rver.createBucket();
-    const dest = await t.request('POST', '/v1/destinations', { key: t.adminKey, body: s3rverBody(bucket, { name: 'main', pathPrefix: 'incoming' }) });
+    const dest = await t.request('POST', '/v1/destinations', {
+      key: t.adminKey,
+      body: s3rverBody(bucket, { name: 'main', pathPrefix: 'incoming' }),
+    });
     expect(dest.status).toBe(201);
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/media/video.mp4'), destination: 'main' } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/media/video.mp4'), destination: 'main' },
+    });
     expect(created.status).toBe(202);
     const done = await waitForImport(t, t.adminKey, created.body.id);
     expect(done.status).toBe('completed');
@@ -136,16 +173,33 @@ describe.each(testDatabases())('destinations on $name', ({ name, makeUrl }) => {
     const bucket = await moto.createBucket();
     const creds = await moto.createRestrictedUser(PUT_ONLY(bucket));
     const base = { provider: 'other', endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true };
-    const saved = await t.request('POST', '/v1/destinations', { key: t.adminKey, body: { ...base, name: 'flaky', bucket, ...creds } });
+    const saved = await t.request('POST', '/v1/destinations', {
+      key: t.adminKey,
+      body: { ...base, name: 'flaky', bucket, ...creds },
+    });
     expect(saved.status).toBe(201);
     // The bucket's owner later takes the permission away: PutObject now fails on every attempt.
-    const revoked = await moto.createRestrictedUser({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`] }] });
-    const patched = await t.request('PATCH', '/v1/destinations/flaky', { key: t.adminKey, body: { accessKeyId: revoked.accessKeyId, secretAccessKey: revoked.secretAccessKey } });
+    const revoked = await moto.createRestrictedUser({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`] }],
+    });
+    const patched = await t.request('PATCH', '/v1/destinations/flaky', {
+      key: t.adminKey,
+      body: { accessKeyId: revoked.accessKeyId, secretAccessKey: revoked.secretAccessKey },
+    });
     expect(patched.status).toBe(400);
     expect(patched.body.error.code).toBe('ACCESS_DENIED');
 
-    const inline = { ...base, bucket, accessKeyId: revoked.accessKeyId, secretAccessKey: revoked.secretAccessKey };
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/media/audio.mp3'), destination: inline } });
+    const inline = {
+      ...base,
+      bucket,
+      accessKeyId: revoked.accessKeyId,
+      secretAccessKey: revoked.secretAccessKey,
+    };
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/media/audio.mp3'), destination: inline },
+    });
     expect(created.status).toBe(202);
     expect(JSON.stringify(created.body)).not.toContain(revoked.secretAccessKey);
     const done = await waitForImport(t, t.adminKey, created.body.id, 60_000);
@@ -163,7 +217,10 @@ describe.each(testDatabases())('destinations on $name', ({ name, makeUrl }) => {
     expect((await t.request('GET', '/v1/destinations/main', { key: other })).status).toBe(404);
     expect((await t.request('DELETE', '/v1/destinations/main', { key: other })).status).toBe(404);
     expect((await t.request('GET', '/v1/destinations', { key: other })).body.items).toEqual([]);
-    const res = await t.request('POST', '/v1/imports', { key: other, body: { url: media.url('/media/video.mp4'), destination: 'main' } });
+    const res = await t.request('POST', '/v1/imports', {
+      key: other,
+      body: { url: media.url('/media/video.mp4'), destination: 'main' },
+    });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('DESTINATION_NOT_FOUND');
   });

@@ -13,7 +13,10 @@ const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 
 function listFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
@@ -33,7 +36,10 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
   });
 
   it('imports a direct mp4 into managed storage; the signed URL returns identical bytes', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/media/video.mp4') } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/media/video.mp4') },
+    });
     expect(created.status).toBe(202);
     expect(created.body.status).toBe('queued');
     expect(created.headers.get('location')).toBe(`/v1/imports/${created.body.id}`);
@@ -65,7 +71,10 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
   });
 
   it('imports a <video> page through yt-dlp into a file named after the page title', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/page/video.html') } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/page/video.html') },
+    });
     const done = await waitForImport(t, t.adminKey, created.body.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('completed');
@@ -77,7 +86,10 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
   });
 
   it('follows redirects and names the file from Content-Disposition', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/redirect/2?to=/attachment') } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/redirect/2?to=/attachment') },
+    });
     const done = await waitForImport(t, t.adminKey, created.body.id);
     expect(done.status).toBe('completed');
     expect(done.result.files[0].key).toBe('My Clip.mp4');
@@ -86,7 +98,10 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
 
   it('resumes a dropped connection with a Range request and keeps the SHA-256 intact', async () => {
     media.resetFlaky();
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/bad/reset-once.mp4'), filename: 'resumed' } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/bad/reset-once.mp4'), filename: 'resumed' },
+    });
     const done = await waitForImport(t, t.adminKey, created.body.id);
     expect(done.status).toBe('completed');
     expect(done.result.files[0].key).toBe('resumed.mp4');
@@ -95,7 +110,10 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
   });
 
   it('fails a truncated source with SOURCE_TRUNCATED and stores nothing', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/bad/short.mp4'), filename: 'truncated' } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/bad/short.mp4'), filename: 'truncated' },
+    });
     const done = await waitForImport(t, t.adminKey, created.body.id, 60_000);
     expect(done.status).toBe('failed');
     expect(done.error.code).toBe('SOURCE_TRUNCATED');
@@ -103,7 +121,10 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
   });
 
   it('fails a 404 source at once without retrying', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/status/404') } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/status/404') },
+    });
     const done = await waitForImport(t, t.adminKey, created.body.id);
     expect(done.status).toBe('failed');
     expect(done.error.code).toBe('SOURCE_HTTP_ERROR');
@@ -111,7 +132,10 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
   });
 
   it('cancel during a download stops it, leaves no file, temp file or child process', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/bad/slow.mp4'), filename: 'slowfile' } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/bad/slow.mp4'), filename: 'slowfile' },
+    });
     await waitFor(
       () => t.request('GET', `/v1/imports/${created.body.id}`, { key: t.adminKey }),
       (r) => r.body.progress.bytes > 0,
@@ -131,11 +155,19 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
     const body = { url: media.url('/media/audio.mp3'), metadata: { a: '1' } };
     const headers = { 'idempotency-key': `idem-${Date.now()}` };
     const first = await t.request('POST', '/v1/imports', { key: t.adminKey, body, headers });
-    const second = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { metadata: { a: '1' }, url: body.url }, headers });
+    const second = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { metadata: { a: '1' }, url: body.url },
+      headers,
+    });
     expect(first.status).toBe(202);
     expect(second.status).toBe(200);
     expect(second.body.id).toBe(first.body.id);
-    const conflict = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/media/video.webm') }, headers });
+    const conflict = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/media/video.webm') },
+      headers,
+    });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.code).toBe('IDEMPOTENCY_CONFLICT');
     await waitForImport(t, t.adminKey, first.body.id);
@@ -143,7 +175,9 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
 
   it('answers 401 with a clear code for missing, unknown and revoked keys; x-api-key works', async () => {
     expect((await t.request('GET', '/v1/imports')).body.error.code).toBe('AUTH_MISSING');
-    expect((await t.request('GET', '/v1/imports', { key: `bl_${'x'.repeat(43)}` })).body.error.code).toBe('AUTH_INVALID');
+    expect((await t.request('GET', '/v1/imports', { key: `bl_${'x'.repeat(43)}` })).body.error.code).toBe(
+      'AUTH_INVALID',
+    );
     const key = await t.userKey(`revokee${Date.now()}`);
     const viaHeader = await t.request('GET', '/v1/imports', { headers: { 'x-api-key': key } });
     expect(viaHeader.status).toBe(200);
@@ -159,7 +193,10 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
 
   it("hides another user's imports (404) and lists with status filter and cursor", async () => {
     const other = await t.userKey(`other${Date.now()}`);
-    const mine = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/media/audio.m4a') } });
+    const mine = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/media/audio.m4a') },
+    });
     expect((await t.request('GET', `/v1/imports/${mine.body.id}`, { key: other })).status).toBe(404);
     expect((await t.request('POST', `/v1/imports/${mine.body.id}/cancel`, { key: other })).status).toBe(404);
     expect((await t.request('GET', '/v1/imports', { key: other })).body.items).toEqual([]);
@@ -168,7 +205,9 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
     const seen = new Set<string>();
     let cursor: string | null = null;
     for (let page = 0; page < 20; page += 1) {
-      const res = await t.request('GET', `/v1/imports?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`, { key: t.adminKey });
+      const res = await t.request('GET', `/v1/imports?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`, {
+        key: t.adminKey,
+      });
       expect(res.status).toBe(200);
       for (const item of res.body.items) seen.add(item.id);
       cursor = res.body.nextCursor;
@@ -178,11 +217,16 @@ describe.each(testDatabases())('imports end to end on $name', ({ makeUrl }) => {
     const failed = await t.request('GET', '/v1/imports?status=failed&limit=100', { key: t.adminKey });
     expect(failed.body.items.length).toBeGreaterThan(0);
     expect(failed.body.items.every((i: { status: string }) => i.status === 'failed')).toBe(true);
-    expect((await t.request('GET', '/v1/imports?cursor=garbage', { key: t.adminKey })).body.error.code).toBe('INVALID_CURSOR');
+    expect((await t.request('GET', '/v1/imports?cursor=garbage', { key: t.adminKey })).body.error.code).toBe(
+      'INVALID_CURSOR',
+    );
   });
 
   it('keeps jobs and results across a restart of the server', async () => {
-    const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/media/video.webm') } });
+    const created = await t.request('POST', '/v1/imports', {
+      key: t.adminKey,
+      body: { url: media.url('/media/video.webm') },
+    });
     const done = await waitForImport(t, t.adminKey, created.body.id);
     const { adminKey, dataDir } = t;
     await t.close();
@@ -201,9 +245,15 @@ describe('the default egress policy', () => {
   it('refuses a loopback source unless allow-listed, and the source gets no request', async () => {
     const media = await startMediaServer(fixtures);
     const [sqlite] = testDatabases();
-    const t = await startTestApp({ databaseUrl: await sqlite!.makeUrl(), env: { BUCKETLOAD_EGRESS_ALLOW: '' } });
+    const t = await startTestApp({
+      databaseUrl: await sqlite!.makeUrl(),
+      env: { BUCKETLOAD_EGRESS_ALLOW: '' },
+    });
     try {
-      const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/media/video.mp4') } });
+      const created = await t.request('POST', '/v1/imports', {
+        key: t.adminKey,
+        body: { url: media.url('/media/video.mp4') },
+      });
       const done = await waitForImport(t, t.adminKey, created.body.id);
       expect(done.status).toBe('failed');
       expect(done.error.code).toBe('EGRESS_DENIED');
@@ -222,13 +272,18 @@ describe('playlists', () => {
     const [sqlite] = testDatabases();
     const t = await startTestApp({ databaseUrl: await sqlite!.makeUrl(), workers: 1 });
     try {
-      const created = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/page/three.html'), playlist: true } });
+      const created = await t.request('POST', '/v1/imports', {
+        key: t.adminKey,
+        body: { url: media.url('/page/three.html'), playlist: true },
+      });
       expect(created.status).toBe(202);
       const parent = await waitForImport(t, t.adminKey, created.body.id, 90_000);
       expect(parent.status).toBe('completed');
       expect(parent.kind).toBe('playlist');
       expect(parent.result.children).toEqual({ total: 3, completed: 3, failed: 0 });
-      const children = await t.request('GET', `/v1/imports?parentId=${created.body.id}&limit=10`, { key: t.adminKey });
+      const children = await t.request('GET', `/v1/imports?parentId=${created.body.id}&limit=10`, {
+        key: t.adminKey,
+      });
       expect(children.body.items).toHaveLength(3);
       const keys: string[] = [];
       for (const child of children.body.items) {
@@ -239,7 +294,10 @@ describe('playlists', () => {
       expect(new Set(keys.map((k) => k.split('/')[0]))).toEqual(new Set(['Three Clips']));
       expect(new Set(keys).size).toBe(3);
 
-      const single = await t.request('POST', '/v1/imports', { key: t.adminKey, body: { url: media.url('/page/three.html') } });
+      const single = await t.request('POST', '/v1/imports', {
+        key: t.adminKey,
+        body: { url: media.url('/page/three.html') },
+      });
       const one = await waitForImport(t, t.adminKey, single.body.id, 60_000);
       expect(one.status).toBe('completed');
       expect(one.kind).toBe('import');

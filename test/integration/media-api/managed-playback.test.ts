@@ -33,7 +33,9 @@ describe('HLS and DASH in managed storage play through their links', () => {
 
   it('the master playlist link resolves its relative renditions and segments, and ffprobe reads the whole stream', async () => {
     expect(done.status).toBe('completed');
-    const master = done.result.files.find((f: { role: string; key: string }) => f.role === 'hls' && f.key.endsWith('master.m3u8'));
+    const master = done.result.files.find(
+      (f: { role: string; key: string }) => f.role === 'hls' && f.key.endsWith('master.m3u8'),
+    );
     expect(master.presignedUrl).toContain('/streams/');
     const playlist = await (await fetch(master.presignedUrl)).text();
     const rendition = playlist.split('\n').find((line) => line.endsWith('.m3u8'));
@@ -41,23 +43,43 @@ describe('HLS and DASH in managed storage play through their links', () => {
     const renditionUrl = new URL(rendition!, master.presignedUrl).toString();
     const renditionRes = await fetch(renditionUrl);
     expect(renditionRes.status).toBe(200);
-    const segment = (await renditionRes.text()).split('\n').find((line) => line !== '' && !line.startsWith('#'));
+    const segment = (await renditionRes.text())
+      .split('\n')
+      .find((line) => line !== '' && !line.startsWith('#'));
     const segmentRes = await fetch(new URL(segment!, renditionUrl));
     expect(segmentRes.status).toBe(200);
     expect(segmentRes.headers.get('content-type')).toBe('video/mp2t');
 
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', master.presignedUrl]);
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'csv=p=0',
+      master.presignedUrl,
+    ]);
     expect(Math.abs(Number(stdout.trim()) - 4)).toBeLessThan(0.5);
   });
 
   it('the DASH manifest link resolves its segments', async () => {
     const manifest = done.result.files.find((f: { role: string }) => f.role === 'dash');
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', manifest.presignedUrl]);
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'csv=p=0',
+      manifest.presignedUrl,
+    ]);
     expect(Math.abs(Number(stdout.trim()) - 4)).toBeLessThan(0.5);
   });
 
   it('a folder token opens nothing outside its folder, and nothing when edited', async () => {
-    const master = done.result.files.find((f: { role: string; key: string }) => f.role === 'hls' && f.key.endsWith('master.m3u8'));
+    const master = done.result.files.find(
+      (f: { role: string; key: string }) => f.role === 'hls' && f.key.endsWith('master.m3u8'),
+    );
     const url = new URL(master.presignedUrl);
     const outside = new URL(url);
     outside.pathname = url.pathname.replace(/\/hls\/master\.m3u8$/, '/dash/manifest.mpd');

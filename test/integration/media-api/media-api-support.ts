@@ -137,7 +137,6 @@ export async function watchImport(
   id: string,
   timeoutMs = 60_000,
   // The API's JSON, loosely typed like TestApp.request's body.
-   
 ): Promise<{ final: any; seen: ImportSnapshot[] }> {
   const deadline = Date.now() + timeoutMs;
   const seen: ImportSnapshot[] = [];

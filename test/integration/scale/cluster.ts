@@ -187,7 +187,7 @@ export async function prepareDatabase(
 }
 
 /** A JSON answer; tests check it field by field. */
- 
+
 export type JsonBody = any;
 
 export async function api(

@@ -28,7 +28,6 @@ import { readEventStream, startWebhookReceiver, type WebhookReceiver } from './w
 const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 const FINAL = ['completed', 'failed', 'canceled'];
 
- 
 async function waitDone(base: string, key: string, id: string, timeoutMs = 90_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

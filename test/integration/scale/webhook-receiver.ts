@@ -60,18 +60,27 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   };
 }
 
- 
 /** Reads a Server-Sent Events response until it ends (or `timeoutMs`), returning the events. */
 export async function readEventStream(
   url: string,
   headers: Record<string, string>,
   timeoutMs = 60_000,
-): Promise<{ status: number; contentType: string | null; headers: Headers; events: Array<{ event: string; data: any }> }> {
+): Promise<{
+  status: number;
+  contentType: string | null;
+  headers: Headers;
+  events: Array<{ event: string; data: any }>;
+}> {
   const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   const events: Array<{ event: string; data: any }> = [];
   if (response.status !== 200 || response.body === null) {
     await response.text();
-    return { status: response.status, contentType: response.headers.get('content-type'), headers: response.headers, events };
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      headers: response.headers,
+      events,
+    };
   }
   const decoder = new TextDecoder();
   let buffer = '';
@@ -90,6 +99,10 @@ export async function readEventStream(
       if (data.length > 0) events.push({ event, data: JSON.parse(data.join('\n')) });
     }
   }
-  return { status: response.status, contentType: response.headers.get('content-type'), headers: response.headers, events };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    headers: response.headers,
+    events,
+  };
 }
- 

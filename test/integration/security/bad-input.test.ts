@@ -200,8 +200,16 @@ function importCases(): Case[] {
       'format.container',
     ),
     v('format unknown field', { url: URL_OK, format: { kind: 'video', codec: 'h264' } }, 'format.codec'),
-    v('format video as mp3', { url: URL_OK, format: { kind: 'video', container: 'mp3' } }, 'format.container'),
-    v('format audio as webm', { url: URL_OK, format: { kind: 'audio', container: 'webm' } }, 'format.container'),
+    v(
+      'format video as mp3',
+      { url: URL_OK, format: { kind: 'video', container: 'mp3' } },
+      'format.container',
+    ),
+    v(
+      'format audio as webm',
+      { url: URL_OK, format: { kind: 'audio', container: 'webm' } },
+      'format.container',
+    ),
     v('outputs empty', { url: URL_OK, outputs: [] }, 'outputs'),
     v('outputs duplicated', { url: URL_OK, outputs: ['file', 'file'] }, 'outputs'),
     v('outputs unknown', { url: URL_OK, outputs: ['gif'] }, 'outputs.0'),

@@ -10,7 +10,7 @@ import type { TestApp } from '../../support/test-app.js';
  * A parsed JSON answer. The specs read it field by field against table expectations; a loose type
  * keeps the tables readable (the same reason `TestApp.request` returns `any`).
  */
- 
+
 export type Json = any;
 
 export interface RawResponse {

@@ -24,7 +24,8 @@ describe('loadConfig', () => {
         BUCKETLOAD_PORT: '9000',
         BUCKETLOAD_DATA_DIR: '/var/lib/bl',
         BUCKETLOAD_DATABASE_URL: 'postgres://u@localhost/bl',
-        BUCKETLOAD_MANAGED_STORAGE: 's3://managed-bucket/some/prefix?endpoint=http://localhost:9000&region=eu-west-1&forcePathStyle=true',
+        BUCKETLOAD_MANAGED_STORAGE:
+          's3://managed-bucket/some/prefix?endpoint=http://localhost:9000&region=eu-west-1&forcePathStyle=true',
         AWS_ACCESS_KEY_ID: 'AKIDMANAGED',
         AWS_SECRET_ACCESS_KEY: 'managed-secret',
         BUCKETLOAD_PUBLIC_URL: 'https://bl.example.test/',
@@ -75,22 +76,40 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['PORT', 'DATABASE_URL', 'MASTER_KEY', 'LOG_LEVEL', 'WORKER_CONCURRENCY', 'PUBLIC_URL', 'EGRESS_ALLOW', 'MANAGED_STORAGE']) {
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'MASTER_KEY',
+      'LOG_LEVEL',
+      'WORKER_CONCURRENCY',
+      'PUBLIC_URL',
+      'EGRESS_ALLOW',
+      'MANAGED_STORAGE',
+    ]) {
       expect(problems).toContain(`BUCKETLOAD_${name}`);
     }
     expect((error as ConfigError).message).toMatch(/^Invalid configuration:\n {2}- /);
   });
 
   it('needs AWS credentials for managed storage on s3:// and reads the webhook settings', () => {
-    expect(() => loadConfig({ BUCKETLOAD_MANAGED_STORAGE: 's3://managed-bucket/p' })).toThrow(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
-    const config = loadConfig({ BUCKETLOAD_WEBHOOK_BACKOFF_SECONDS: '2', BUCKETLOAD_WEBHOOK_MAX_ATTEMPTS: '4' });
+    expect(() => loadConfig({ BUCKETLOAD_MANAGED_STORAGE: 's3://managed-bucket/p' })).toThrow(
+      /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
+    );
+    const config = loadConfig({
+      BUCKETLOAD_WEBHOOK_BACKOFF_SECONDS: '2',
+      BUCKETLOAD_WEBHOOK_MAX_ATTEMPTS: '4',
+    });
     expect(config.webhookBackoffSeconds).toBe(2);
     expect(config.webhookMaxAttempts).toBe(4);
     expect(loadConfig({}).webhookMaxAttempts).toBe(8);
   });
 
   it('accepts a base64 master key and refuses a 31-byte one', () => {
-    expect(loadConfig({ BUCKETLOAD_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }).masterKey).toBeDefined();
-    expect(() => loadConfig({ BUCKETLOAD_MASTER_KEY: Buffer.alloc(31, 7).toString('base64') })).toThrow(ConfigError);
+    expect(
+      loadConfig({ BUCKETLOAD_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }).masterKey,
+    ).toBeDefined();
+    expect(() => loadConfig({ BUCKETLOAD_MASTER_KEY: Buffer.alloc(31, 7).toString('base64') })).toThrow(
+      ConfigError,
+    );
   });
 });

@@ -29,6 +29,8 @@ describe('docs/errors.md', () => {
   it('matches the catalogue (regenerate with npm run docs:errors)', async () => {
     const fs = await import('node:fs');
     const { renderErrorsDoc } = await import('../../../src/core/error-docs.js');
-    expect(fs.readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8')).toBe(renderErrorsDoc());
+    expect(fs.readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8')).toBe(
+      renderErrorsDoc(),
+    );
   });
 });

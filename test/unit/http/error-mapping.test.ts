@@ -6,7 +6,14 @@ import { errorBody, toAppError } from '../../../src/http/error-handler.js';
 describe('error mapping', () => {
   it('names the field of a validation error', () => {
     const fastifyError = Object.assign(new Error('body/url must be string'), {
-      validation: [{ instancePath: '/format/kind', keyword: 'enum', params: {}, message: 'must be equal to one of the allowed values' }],
+      validation: [
+        {
+          instancePath: '/format/kind',
+          keyword: 'enum',
+          params: {},
+          message: 'must be equal to one of the allowed values',
+        },
+      ],
       validationContext: 'body',
       statusCode: 400,
     });
@@ -18,12 +25,17 @@ describe('error mapping', () => {
 
   it('names a missing and an unknown property', () => {
     const missing = toAppError(
-      Object.assign(new Error('x'), { validation: [{ instancePath: '', keyword: 'required', params: { missingProperty: 'url' } }], validationContext: 'body' }),
+      Object.assign(new Error('x'), {
+        validation: [{ instancePath: '', keyword: 'required', params: { missingProperty: 'url' } }],
+        validationContext: 'body',
+      }),
     );
     expect(missing.field).toBe('url');
     const unknown = toAppError(
       Object.assign(new Error('x'), {
-        validation: [{ instancePath: '', keyword: 'additionalProperties', params: { additionalProperty: 'colour' } }],
+        validation: [
+          { instancePath: '', keyword: 'additionalProperties', params: { additionalProperty: 'colour' } },
+        ],
         validationContext: 'body',
       }),
     );
@@ -32,9 +44,16 @@ describe('error mapping', () => {
   });
 
   it('maps fastify content errors to stable codes', () => {
-    expect(toAppError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 })).code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    expect(toAppError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 })).code).toBe('BODY_TOO_LARGE');
-    expect(toAppError(Object.assign(new SyntaxError('Unexpected token'), { statusCode: 400 })).code).toBe('INVALID_JSON');
+    expect(
+      toAppError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }))
+        .code,
+    ).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(
+      toAppError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 })).code,
+    ).toBe('BODY_TOO_LARGE');
+    expect(toAppError(Object.assign(new SyntaxError('Unexpected token'), { statusCode: 400 })).code).toBe(
+      'INVALID_JSON',
+    );
   });
 
   it('hides internals of unknown errors behind INTERNAL', () => {

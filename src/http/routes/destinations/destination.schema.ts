@@ -3,7 +3,11 @@ import { StringEnum } from '../../schema-helpers.js';
 
 const NoControl = '^[^\\u0000-\\u001f\\u007f]*$';
 
-export const DestinationName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
+export const DestinationName = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+});
 
 const fields = {
   provider: Type.Optional(StringEnum(['aws', 'r2', 'minio', 'spaces', 'b2', 'wasabi', 'gcs', 'other'])),
@@ -22,14 +26,29 @@ const fields = {
   presignExpiresIn: Type.Optional(Type.Integer({ minimum: 1, maximum: 604_800 })),
 };
 
-export const CreateDestinationBody = Type.Object({ name: DestinationName, ...fields, default: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const CreateDestinationBody = Type.Object(
+  { name: DestinationName, ...fields, default: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
 export type CreateDestinationBody = Static<typeof CreateDestinationBody>;
 
-export const TestDestinationBody = Type.Object({ name: Type.Optional(DestinationName), ...fields }, { additionalProperties: false });
+export const TestDestinationBody = Type.Object(
+  { name: Type.Optional(DestinationName), ...fields },
+  { additionalProperties: false },
+);
 
-export const PatchDestinationBody = Type.Partial(CreateDestinationBody, { additionalProperties: false, minProperties: 1 });
+export const PatchDestinationBody = Type.Partial(CreateDestinationBody, {
+  additionalProperties: false,
+  minProperties: 1,
+});
 
-const Capabilities = Type.Object({ put: Type.Boolean(), read: Type.Boolean(), list: Type.Boolean(), delete: Type.Boolean(), presign: Type.Boolean() });
+const Capabilities = Type.Object({
+  put: Type.Boolean(),
+  read: Type.Boolean(),
+  list: Type.Boolean(),
+  delete: Type.Boolean(),
+  presign: Type.Boolean(),
+});
 
 export const VerificationSchema = Type.Object({
   ok: Type.Boolean(),
@@ -40,7 +59,8 @@ export const VerificationSchema = Type.Object({
   markerRemoved: Type.Boolean(),
 });
 
-const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number>>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number>>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
 
 export const DestinationViewSchema = Type.Object({
   id: Type.String(),

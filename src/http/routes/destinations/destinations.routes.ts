@@ -38,7 +38,13 @@ export function destinationsRoutes(destinations: DestinationService): FastifyPlu
 
     app.get(
       '/v1/destinations',
-      { schema: { tags: ['destinations'], summary: 'List destinations (secrets masked)', response: { 200: Type.Object({ items: Type.Array(DestinationViewSchema) }), '4xx': ErrorSchema } } },
+      {
+        schema: {
+          tags: ['destinations'],
+          summary: 'List destinations (secrets masked)',
+          response: { 200: Type.Object({ items: Type.Array(DestinationViewSchema) }), '4xx': ErrorSchema },
+        },
+      },
       async (request) => ({ items: await destinations.list(requireAuth(request).userId) }),
     );
 
@@ -47,7 +53,8 @@ export function destinationsRoutes(destinations: DestinationService): FastifyPlu
       {
         schema: {
           tags: ['destinations'],
-          summary: 'Verify a bucket without saving (Test connection): the capability report, or the classified error',
+          summary:
+            'Verify a bucket without saving (Test connection): the capability report, or the classified error',
           body: TestDestinationBody,
           response: { 200: VerificationSchema, '4xx': ErrorSchema },
         },
@@ -61,7 +68,14 @@ export function destinationsRoutes(destinations: DestinationService): FastifyPlu
 
     app.get(
       '/v1/destinations/:name',
-      { schema: { tags: ['destinations'], summary: 'Get a destination', params: DestinationParams, response: { 200: DestinationViewSchema, '4xx': ErrorSchema } } },
+      {
+        schema: {
+          tags: ['destinations'],
+          summary: 'Get a destination',
+          params: DestinationParams,
+          response: { 200: DestinationViewSchema, '4xx': ErrorSchema },
+        },
+      },
       async (request) => destinations.get(requireAuth(request).userId, request.params.name),
     );
 
@@ -76,12 +90,24 @@ export function destinationsRoutes(destinations: DestinationService): FastifyPlu
           response: { 200: DestinationViewSchema, '4xx': ErrorSchema },
         },
       },
-      async (request) => destinations.update(requireAuth(request).userId, request.params.name, clean(request.body) as Partial<DestinationInput>),
+      async (request) =>
+        destinations.update(
+          requireAuth(request).userId,
+          request.params.name,
+          clean(request.body) as Partial<DestinationInput>,
+        ),
     );
 
     app.delete(
       '/v1/destinations/:name',
-      { schema: { tags: ['destinations'], summary: 'Delete a destination', params: DestinationParams, response: { 204: Type.Null(), '4xx': ErrorSchema } } },
+      {
+        schema: {
+          tags: ['destinations'],
+          summary: 'Delete a destination',
+          params: DestinationParams,
+          response: { 204: Type.Null(), '4xx': ErrorSchema },
+        },
+      },
       async (request, reply) => {
         await destinations.delete(requireAuth(request).userId, request.params.name);
         return reply.status(204).send(null);
@@ -90,7 +116,14 @@ export function destinationsRoutes(destinations: DestinationService): FastifyPlu
 
     app.post(
       '/v1/destinations/:name/test',
-      { schema: { tags: ['destinations'], summary: 'Re-verify a saved destination and store the report', params: DestinationParams, response: { 200: VerificationSchema, '4xx': ErrorSchema } } },
+      {
+        schema: {
+          tags: ['destinations'],
+          summary: 'Re-verify a saved destination and store the report',
+          params: DestinationParams,
+          response: { 200: VerificationSchema, '4xx': ErrorSchema },
+        },
+      },
       async (request) => destinations.retest(requireAuth(request).userId, request.params.name),
     );
   };

@@ -14,7 +14,10 @@ export function contentDisposition(fileName: string, type: 'attachment' | 'inlin
 }
 
 /** Parses one `bytes=a-b` range against `size`; undefined for none, 'invalid' when unsatisfiable. */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined | 'invalid' {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | undefined | 'invalid' {
   if (header === undefined) return undefined;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (match === null) return undefined; // multi-range or garbage: serve the whole file (RFC 9110 allows it)
@@ -77,8 +80,15 @@ export function filesRoutes(services: AppServices): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['files'],
           summary: 'Download a managed-storage file by its signed, expiring link (Range supported)',
-          params: Type.Object({ userId: Type.String({ maxLength: 64 }), '*': Type.String({ maxLength: 2048 }) }),
-          querystring: Type.Object({ expires: Type.String({ pattern: '^\\d{1,12}$' }), name: Type.String({ maxLength: 1024 }), sig: Type.String({ maxLength: 128 }) }),
+          params: Type.Object({
+            userId: Type.String({ maxLength: 64 }),
+            '*': Type.String({ maxLength: 2048 }),
+          }),
+          querystring: Type.Object({
+            expires: Type.String({ pattern: '^\\d{1,12}$' }),
+            name: Type.String({ maxLength: 1024 }),
+            sig: Type.String({ maxLength: 128 }),
+          }),
         },
       },
       async (request, reply) => {
@@ -88,7 +98,14 @@ export function filesRoutes(services: AppServices): FastifyPluginAsyncTypebox {
         const verdict = services.linkSigner.verify(userId, key, Number(expires), name, sig);
         if (verdict === 'invalid') throw new AppError('SIGNATURE_INVALID');
         if (verdict === 'expired') throw new AppError('LINK_EXPIRED');
-        return serveManagedFile(services, request, reply, userId, key, contentDisposition(name || path.basename(key)));
+        return serveManagedFile(
+          services,
+          request,
+          reply,
+          userId,
+          key,
+          contentDisposition(name || path.basename(key)),
+        );
       },
     );
 
@@ -113,7 +130,14 @@ export function filesRoutes(services: AppServices): FastifyPluginAsyncTypebox {
         const verdict = services.linkSigner.verifyFolderToken(userId, key, token);
         if (verdict === 'invalid') throw new AppError('SIGNATURE_INVALID');
         if (verdict === 'expired') throw new AppError('LINK_EXPIRED');
-        return serveManagedFile(services, request, reply, userId, key, contentDisposition(path.basename(key), 'inline'));
+        return serveManagedFile(
+          services,
+          request,
+          reply,
+          userId,
+          key,
+          contentDisposition(path.basename(key), 'inline'),
+        );
       },
     );
   };

@@ -74,13 +74,19 @@ export const CreateImportBody = Type.Object(
     presignExpiresIn: Type.Optional(Type.Integer({ minimum: 1, maximum: 604_800 })),
     webhook: Type.Optional(
       Type.Object(
-        { url: Type.String({ minLength: 1, maxLength: 2048 }), secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) },
+        {
+          url: Type.String({ minLength: 1, maxLength: 2048 }),
+          secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+        },
         { additionalProperties: false },
       ),
     ),
     metadata: Type.Optional(
       // TypeBox drops a Record key schema's length and pattern; `propertyNames` enforces them.
-      Type.Record(Type.String(), Type.String({ maxLength: 1024, pattern: NoControl }), { maxProperties: 32, propertyNames: { minLength: 1, maxLength: 64, pattern: NoControl } }),
+      Type.Record(Type.String(), Type.String({ maxLength: 1024, pattern: NoControl }), {
+        maxProperties: 32,
+        propertyNames: { minLength: 1, maxLength: 64, pattern: NoControl },
+      }),
     ),
   },
   { additionalProperties: false },
@@ -138,12 +144,17 @@ export const ImportViewSchema = Type.Object({
       storage: StringEnum(['destination', 'managed']),
       fallback: Type.Optional(Type.Object({ reason: Type.String() })),
       skipped: Type.Optional(Type.Boolean()),
-      children: Type.Optional(Type.Object({ total: Type.Number(), completed: Type.Number(), failed: Type.Number() })),
+      children: Type.Optional(
+        Type.Object({ total: Type.Number(), completed: Type.Number(), failed: Type.Number() }),
+      ),
       files: Type.Array(FileView),
     }),
     Type.Null(),
   ]),
-  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }), Type.Null()]),
+  error: Type.Union([
+    Type.Object({ code: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) }),
+    Type.Null(),
+  ]),
   attempts: Type.Number(),
   metadata: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
   requestId: Type.Union([Type.String(), Type.Null()]),
@@ -163,4 +174,7 @@ export const ListImportsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const ImportIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+export const ImportIdParams = Type.Object(
+  { id: Type.String({ maxLength: 64 }) },
+  { additionalProperties: false },
+);

@@ -15,7 +15,9 @@ import {
 } from './import.schema.js';
 
 const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' }),
+  ),
 });
 
 export function importsRoutes(services: AppServices): FastifyPluginAsyncTypebox {
@@ -53,7 +55,13 @@ export function importsRoutes(services: AppServices): FastifyPluginAsyncTypebox 
           tags: ['imports'],
           summary: 'List imports, newest first',
           querystring: ListImportsQuery,
-          response: { 200: Type.Object({ items: Type.Array(ImportViewSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), '4xx': ErrorSchema },
+          response: {
+            200: Type.Object({
+              items: Type.Array(ImportViewSchema),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            }),
+            '4xx': ErrorSchema,
+          },
         },
       },
       async (request) => {
@@ -73,7 +81,14 @@ export function importsRoutes(services: AppServices): FastifyPluginAsyncTypebox 
 
     app.get(
       '/v1/imports/:id',
-      { schema: { tags: ['imports'], summary: 'Get an import with fresh presigned URLs', params: ImportIdParams, response: { 200: ImportViewSchema, '4xx': ErrorSchema } } },
+      {
+        schema: {
+          tags: ['imports'],
+          summary: 'Get an import with fresh presigned URLs',
+          params: ImportIdParams,
+          response: { 200: ImportViewSchema, '4xx': ErrorSchema },
+        },
+      },
       async (request) => {
         const auth = requireAuth(request);
         return services.imports.view(await services.imports.get(auth.userId, request.params.id));
@@ -82,7 +97,14 @@ export function importsRoutes(services: AppServices): FastifyPluginAsyncTypebox 
 
     app.post(
       '/v1/imports/:id/cancel',
-      { schema: { tags: ['imports'], summary: 'Cancel an import: stops the work and removes partial output', params: ImportIdParams, response: { 200: ImportViewSchema, '4xx': ErrorSchema } } },
+      {
+        schema: {
+          tags: ['imports'],
+          summary: 'Cancel an import: stops the work and removes partial output',
+          params: ImportIdParams,
+          response: { 200: ImportViewSchema, '4xx': ErrorSchema },
+        },
+      },
       async (request) => {
         const auth = requireAuth(request);
         return services.imports.view(await services.imports.cancel(auth.userId, request.params.id), false);
@@ -94,13 +116,25 @@ export function importsRoutes(services: AppServices): FastifyPluginAsyncTypebox 
 const VIDEO_CONTAINERS: readonly string[] = ['mp4', 'webm', 'mkv'];
 const AUDIO_CONTAINERS: readonly string[] = ['m4a', 'mp3', 'opus'];
 
-export async function toImportRequest(services: AppServices, userId: string, body: CreateImportBody): Promise<ImportRequest> {
+export async function toImportRequest(
+  services: AppServices,
+  userId: string,
+  body: CreateImportBody,
+): Promise<ImportRequest> {
   const format = body.format;
   if (body.presignExpiresIn !== undefined && body.presignExpiresIn > 604_800) {
-    throw new AppError('VALIDATION_FAILED', { field: 'presignExpiresIn', message: 'presignExpiresIn is at most 604800 (7 days)' });
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'presignExpiresIn',
+      message: 'presignExpiresIn is at most 604800 (7 days)',
+    });
   }
   if (format?.container !== undefined) {
-    const allowed = format.kind === 'audio' ? AUDIO_CONTAINERS : format.kind === 'video' ? VIDEO_CONTAINERS : [...VIDEO_CONTAINERS, ...AUDIO_CONTAINERS];
+    const allowed =
+      format.kind === 'audio'
+        ? AUDIO_CONTAINERS
+        : format.kind === 'video'
+          ? VIDEO_CONTAINERS
+          : [...VIDEO_CONTAINERS, ...AUDIO_CONTAINERS];
     if (!allowed.includes(format.container)) {
       throw new AppError('VALIDATION_FAILED', {
         field: 'format.container',
@@ -111,7 +145,8 @@ export async function toImportRequest(services: AppServices, userId: string, bod
   const target = destinationTarget(body.destination);
   // Checked now (INVALID_KEY naming the field), so a `..` or over-long path is a 400, not a job that fails later.
   const path = body.path === undefined ? target.path : validateUserPath(body.path, 'path');
-  const filename = body.filename === undefined ? target.filename : validateUserFileName(body.filename, 'filename');
+  const filename =
+    body.filename === undefined ? target.filename : validateUserFileName(body.filename, 'filename');
   return {
     url: body.url,
     destination: await services.imports.resolveDestinationRef(userId, target.ref, {
@@ -119,9 +154,9 @@ export async function toImportRequest(services: AppServices, userId: string, bod
       storageClass: body.storageClass,
       acl: body.acl,
     }),
-    outputs: (body.outputs ?? ['file']),
+    outputs: body.outputs ?? ['file'],
     playlist: body.playlist ?? false,
-    ifExists: (body.ifExists ?? 'overwrite'),
+    ifExists: body.ifExists ?? 'overwrite',
     presignExpiresIn: body.presignExpiresIn ?? DEFAULT_PRESIGN_SECONDS,
     keyStyle: 'native',
     ...(body.bucket === undefined ? {} : { bucket: body.bucket }),
@@ -145,7 +180,9 @@ export async function toImportRequest(services: AppServices, userId: string, bod
       : {
           webhook: {
             url: body.webhook.url,
-            ...(body.webhook.secret === undefined ? {} : { secretSealed: services.imports.sealSecret(userId, body.webhook.secret) }),
+            ...(body.webhook.secret === undefined
+              ? {}
+              : { secretSealed: services.imports.sealSecret(userId, body.webhook.secret) }),
           },
         }),
     ...(body.metadata === undefined ? {} : { metadata: body.metadata }),

@@ -40,7 +40,15 @@ export function keysRoutes(services: AppServices): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['keys'],
           summary: 'Create an API key (shown once)',
-          body: Type.Object({ user: Type.Optional(UserName), name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })) }, { additionalProperties: false }),
+          body: Type.Object(
+            {
+              user: Type.Optional(UserName),
+              name: Type.Optional(
+                Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*$' }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
           response: { 201: Type.Object({ key: Type.String(), apiKey: KeyView }), '4xx': ErrorSchema },
         },
       },
@@ -60,7 +68,13 @@ export function keysRoutes(services: AppServices): FastifyPluginAsyncTypebox {
 
     app.get(
       '/v1/keys',
-      { schema: { tags: ['keys'], summary: 'List API keys (own; admins: all)', response: { 200: Type.Object({ items: Type.Array(KeyView) }), '4xx': ErrorSchema } } },
+      {
+        schema: {
+          tags: ['keys'],
+          summary: 'List API keys (own; admins: all)',
+          response: { 200: Type.Object({ items: Type.Array(KeyView) }), '4xx': ErrorSchema },
+        },
+      },
       async (request) => {
         const auth = requireAuth(request);
         const records = await services.keys.list(auth.isAdmin ? {} : { userId: auth.userId });
@@ -81,7 +95,8 @@ export function keysRoutes(services: AppServices): FastifyPluginAsyncTypebox {
       async (request) => {
         const auth = requireAuth(request);
         const record = await services.keys.findById(request.params.id);
-        if (record === undefined || (!auth.isAdmin && record.userId !== auth.userId)) throw new AppError('KEY_NOT_FOUND');
+        if (record === undefined || (!auth.isAdmin && record.userId !== auth.userId))
+          throw new AppError('KEY_NOT_FOUND');
         await services.keys.revoke(record.id);
         const revoked = await services.keys.findById(record.id);
         return { apiKey: toView(revoked ?? record) };
