@@ -24,11 +24,14 @@ build: node-deps
 
 deps: node-deps system-deps
 
-# npm ci only when the lockfile changed since the last install (node_modules/.package-lock.json).
+# Install only when package.json or the lockfile changed since the last install. `npm ci` first;
+# npm 11 here writes lockfiles without the other platforms' optional packages (rollup's, esbuild's)
+# and then its own `npm ci` calls them out of sync, so fall back to `npm install`, which installs
+# the locked versions all the same.
 node-deps: node_modules/.installed
 
 node_modules/.installed: package-lock.json package.json
-	$(NPM) ci --no-audit --no-fund
+	$(NPM) ci --no-audit --no-fund || $(NPM) install --no-audit --no-fund
 	@touch $@
 
 # ffmpeg/ffprobe and yt-dlp come from Debian; as root they are installed, otherwise we say which.

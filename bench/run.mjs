@@ -44,7 +44,7 @@ options
   --size SIZE          file for upload and e2e (default ${DEFAULTS.size}; e.g. 64M for a quick run)
   --big-size SIZE      file for big (default ${DEFAULTS.bigSize})
   --repeat N           runs per tool and server in upload/e2e; the median is reported (default ${DEFAULTS.repeat})
-  --servers LIST       upload/e2e/big servers: ${SERVER_NAMES.join(',')} (default: all for upload, sink,s3rver for e2e, sink for big)
+  --servers LIST       upload/e2e/big servers: ${SERVER_NAMES.join(',')} (default: all for upload, sink,s3rver for e2e and big)
   --tools LIST         upload tools: ${UPLOAD_TOOLS.join(',')}; e2e tools: ${E2E_TOOLS.join(',')}
   --duration SECONDS   wrk run per concurrency in api (default ${DEFAULTS.duration})
   --connections LIST   wrk connections in api (default 8,32,64)

@@ -18,7 +18,7 @@ const TARGET_MIB = 200;
 
 export async function runBigImport(ctx) {
   const { bigSizeBytes: sizeBytes, tmp, log } = ctx;
-  const servers = ctx.serversOption ?? ['sink'];
+  const servers = ctx.serversOption ?? ['sink', 's3rver'];
   const name = `big-${sizeBytes}.bin`;
   log(`writing a ${formatSize(sizeBytes)} file…`);
   ensureDataFile(tmp, name, sizeBytes);
