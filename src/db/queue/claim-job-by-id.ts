@@ -1,5 +1,6 @@
 import type { Db } from '../database.js';
 import type { JobRow } from '../job-row.js';
+import { claimable, leaseSet } from './claim-job.js';
 
 /**
  * Claims one given job for `workerId`, with the same conditions and lease as `db/queue/claim-job.ts`
@@ -17,27 +18,9 @@ export async function claimJobById(
 ): Promise<JobRow | undefined> {
   return db
     .updateTable('jobs')
-    .set((eb) => ({
-      status: 'running',
-      lease_owner: workerId,
-      lease_expires_at: now + leaseMs,
-      attempts: eb('attempts', '+', 1),
-      started_at: eb.fn.coalesce('started_at', eb.val(now)),
-      updated_at: now,
-    }))
+    .set(leaseSet(workerId, leaseMs, now))
     .where('id', '=', jobId)
-    .where('kind', '=', 'import')
-    .where('cancel_requested', '=', 0)
-    .where((w) =>
-      w.or([
-        w.and([w('status', '=', 'queued'), w('run_at', '<=', now)]),
-        w.and([
-          w('status', '=', 'running'),
-          w('lease_expires_at', '<', now),
-          w('attempts', '<', w.ref('max_attempts')),
-        ]),
-      ]),
-    )
+    .where(claimable(now))
     .returningAll()
     .executeTakeFirst();
 }
