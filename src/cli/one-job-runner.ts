@@ -10,6 +10,7 @@ import type { AppServices } from '../http/app-services.js';
 import type { Job, JobError, JobProgress } from '../jobs/job.js';
 import { isTerminal, type JobPhase } from '../jobs/job-types.js';
 import type { JobContext, JobHandler } from '../jobs/worker-pool.js';
+import { mergeProgress } from '../jobs/job-progress.js';
 import { claimJobById } from '../db/queue/claim-job-by-id.js';
 
 /** What the display hears about while one job runs. */
@@ -131,16 +132,9 @@ async function runAttempt(
       options.onEvent({ type: 'phase', phase: next });
     },
     reportProgress(next) {
-      // The queue's rule: progress never goes backwards.
-      if (next.bytes < progress.bytes && progress.percent !== null && (next.percent ?? 0) <= progress.percent)
-        return;
-      const percent =
-        next.percent === null ? progress.percent : Math.max(next.percent, progress.percent ?? 0);
-      progress = {
-        bytes: next.bytes,
-        totalBytes: next.totalBytes,
-        percent: percent === null ? null : Math.min(100, percent),
-      };
+      const merged = mergeProgress(progress, next);
+      if (merged === undefined) return;
+      progress = merged;
       progressDirty = true;
       options.onEvent({ type: 'progress', progress });
     },

@@ -14,6 +14,7 @@ import { backoffMs, failJob } from '../db/queue/fail-job.js';
 import { heartbeatJob } from '../db/queue/heartbeat-job.js';
 import { releaseJob } from '../db/queue/release-job.js';
 import type { ImportRequest } from './import-request.js';
+import { mergeProgress } from './job-progress.js';
 import type { Job, JobProgress, JobResultSummary, JobSource } from './job.js';
 import type { JobPhase } from './job-types.js';
 
@@ -244,19 +245,9 @@ export class WorkerPool {
         }
       },
       reportProgress(next) {
-        if (
-          next.bytes < progress.bytes &&
-          progress.percent !== null &&
-          (next.percent ?? 0) <= progress.percent
-        )
-          return;
-        const percent =
-          next.percent === null ? progress.percent : Math.max(next.percent, progress.percent ?? 0);
-        progress = {
-          bytes: next.bytes,
-          totalBytes: next.totalBytes,
-          percent: percent === null ? null : Math.min(100, percent),
-        };
+        const merged = mergeProgress(progress, next);
+        if (merged === undefined) return;
+        progress = merged;
         progressDirty = true;
       },
     };
