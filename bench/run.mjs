@@ -45,7 +45,8 @@ options
   --big-size SIZE      file for big (default ${DEFAULTS.bigSize})
   --repeat N           runs per tool and server in upload/e2e; the median is reported (default ${DEFAULTS.repeat})
   --servers LIST       upload/e2e/big servers: ${SERVER_NAMES.join(',')} (default: all for upload, sink,s3rver for e2e and big)
-  --tools LIST         upload tools: ${UPLOAD_TOOLS.join(',')}; e2e tools: ${E2E_TOOLS.join(',')}
+  --tools LIST         upload tools: ${UPLOAD_TOOLS.join(',')} (and pooled-prototype, an experiment);
+                       e2e tools: ${E2E_TOOLS.join(',')}
   --duration SECONDS   wrk run per concurrency in api (default ${DEFAULTS.duration})
   --connections LIST   wrk connections in api (default 8,32,64)
   --jobs N             jobs per measurement in queue (default ${DEFAULTS.jobs})
@@ -88,12 +89,18 @@ if (!fs.existsSync(CLI)) {
   process.exit(3);
 }
 
-const list = (text) => text?.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (text) =>
+  text
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const sizeBytes = parseSize(values.size ?? DEFAULTS.size);
 const bigSizeBytes = parseSize(values['big-size'] ?? DEFAULTS.bigSize);
 const repeat = Number(values.repeat ?? DEFAULTS.repeat);
 // Only a run with the default sizes and settings is recorded unless --write says otherwise.
-const tuned = ['size', 'big-size', 'repeat', 'servers', 'tools', 'duration', 'connections', 'jobs'].filter((k) => values[k] !== undefined);
+const tuned = ['size', 'big-size', 'repeat', 'servers', 'tools', 'duration', 'connections', 'jobs'].filter(
+  (k) => values[k] !== undefined,
+);
 const fullSize = tuned.length === 0;
 const write = values['no-write'] ? false : (values.write ?? fullSize);
 
@@ -103,7 +110,9 @@ const removeTmp = removeDirLater(tmp);
 const log = (line) => process.stderr.write(`${line}\n`);
 
 const machineAtStart = describeMachine();
-log(`bucketload bench: ${chosen.join(', ')} on ${machineAtStart.nproc} × ${machineAtStart.cpu}, load ${machineAtStart.loadAverage.join(' ')}`);
+log(
+  `bucketload bench: ${chosen.join(', ')} on ${machineAtStart.nproc} × ${machineAtStart.cpu}, load ${machineAtStart.loadAverage.join(' ')}`,
+);
 
 const ctx = {
   sizeBytes,
@@ -146,7 +155,10 @@ process.stdout.write(
     `load average at start ${machineAtStart.loadAverage.join(' ')}, at end ${machineAtEnd.loadAverage.join(' ')}\n`,
 );
 if (values.json !== undefined) {
-  fs.writeFileSync(values.json, JSON.stringify({ machineAtStart, machineAtEnd, ctx: { ...ctx, log: undefined }, results }, null, 2));
+  fs.writeFileSync(
+    values.json,
+    JSON.stringify({ machineAtStart, machineAtEnd, ctx: { ...ctx, log: undefined }, results }, null, 2),
+  );
 }
 if (write && results.length > 0) {
   const file = path.join(REPO, 'docs/benchmarks.md');
@@ -155,6 +167,8 @@ if (write && results.length > 0) {
   writeBlocks(file, blocks, SKELETON);
   log(`\nwrote ${path.relative(process.cwd(), file)}`);
 } else if (!write) {
-  log(`\n(docs/benchmarks.md not written: ${fullSize ? '--no-write' : `not the default settings (--${tuned.join(', --')}); add --write to record it`})`);
+  log(
+    `\n(docs/benchmarks.md not written: ${fullSize ? '--no-write' : `not the default settings (--${tuned.join(', --')}); add --write to record it`})`,
+  );
 }
 process.exit(failed ? 1 : 0);

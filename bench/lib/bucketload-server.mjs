@@ -30,7 +30,12 @@ export function bucketloadEnv({ dataDir, databaseUrl, port, extra = {} }) {
 export async function startServe({ dataDir, databaseUrl, workers = false, extra, nodeArgs = [] }) {
   const port = await freePort();
   const env = bucketloadEnv({ dataDir, databaseUrl, port, extra });
-  const helper = startHelper('bucketload serve', process.execPath, [...nodeArgs, CLI, 'serve', ...(workers ? [] : ['--no-workers'])], { env, cwd: dataDir });
+  const helper = startHelper(
+    'bucketload serve',
+    process.execPath,
+    [...nodeArgs, CLI, 'serve', ...(workers ? [] : ['--no-workers'])],
+    { env, cwd: dataDir },
+  );
   let stderr = '';
   helper.child.stderr.on('data', (c) => {
     stderr += c.toString('utf8');
@@ -48,10 +53,15 @@ export async function startServe({ dataDir, databaseUrl, workers = false, extra,
 
 export function startWorker({ dataDir, databaseUrl, concurrency, extra, nodeArgs = [] }) {
   const env = bucketloadEnv({ dataDir, databaseUrl, extra });
-  return startHelper('bucketload worker', process.execPath, [...nodeArgs, CLI, 'worker', '--concurrency', String(concurrency), '--grace', '5'], {
-    env,
-    cwd: dataDir,
-  });
+  return startHelper(
+    'bucketload worker',
+    process.execPath,
+    [...nodeArgs, CLI, 'worker', '--concurrency', String(concurrency), '--grace', '5'],
+    {
+      env,
+      cwd: dataDir,
+    },
+  );
 }
 
 /** CPU seconds (user + system) a process has used so far (Linux /proc, 100 ticks/s; 0 when gone). */

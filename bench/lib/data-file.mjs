@@ -22,10 +22,10 @@ export function ensureDataFile(dir, name, sizeBytes) {
   const zeros = Buffer.alloc(BLOCK);
   const fd = fs.openSync(`${file}.part`, 'w');
   try {
-    for (let written = 0; written < sizeBytes; ) {
+    for (let written = 0; written < sizeBytes;) {
       const n = Math.min(BLOCK, sizeBytes - written);
       const block = cipher.update(n === BLOCK ? zeros : zeros.subarray(0, n));
-      for (let off = 0; off < block.length; ) off += fs.writeSync(fd, block, off, block.length - off);
+      for (let off = 0; off < block.length;) off += fs.writeSync(fd, block, off, block.length - off);
       written += n;
     }
   } finally {

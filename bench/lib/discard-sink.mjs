@@ -23,7 +23,10 @@ const MAX_XML_BODY = 4 * 1024 * 1024;
 /** @typedef {{ bucket: string, key: string, contentType: string, meta: Record<string, string>, parts: Map<number, { size: number, md5: Buffer }> }} Upload */
 
 function xmlEscape(value) {
-  return String(value).replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]);
+  return String(value).replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c],
+  );
 }
 
 function xml(res, status, body, headers = {}) {
@@ -107,8 +110,15 @@ export function createDiscardSink() {
 
     if (url.pathname === '/__bench/stats') {
       const cpu = process.cpuUsage();
-      const body = JSON.stringify({ cpuSeconds: (cpu.user + cpu.system) / 1e6, receivedBytes, requests, rssBytes: process.memoryUsage().rss });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+      const body = JSON.stringify({
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        receivedBytes,
+        requests,
+        rssBytes: process.memoryUsage().rss,
+      });
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+        .end(body);
       return;
     }
     const [, rawBucket = '', ...rest] = url.pathname.split('/');
@@ -116,8 +126,17 @@ export function createDiscardSink() {
     const key = rest.map((s) => decodeURIComponent(s)).join('/');
     if (bucket === '') {
       // ListBuckets
-      const list = [...buckets].map((b) => `<Bucket><Name>${xmlEscape(b)}</Name><CreationDate>2024-01-01T00:00:00.000Z</CreationDate></Bucket>`).join('');
-      return xml(res, 200, `<ListAllMyBucketsResult><Owner><ID>bench</ID></Owner><Buckets>${list}</Buckets></ListAllMyBucketsResult>`);
+      const list = [...buckets]
+        .map(
+          (b) =>
+            `<Bucket><Name>${xmlEscape(b)}</Name><CreationDate>2024-01-01T00:00:00.000Z</CreationDate></Bucket>`,
+        )
+        .join('');
+      return xml(
+        res,
+        200,
+        `<ListAllMyBucketsResult><Owner><ID>bench</ID></Owner><Buckets>${list}</Buckets></ListAllMyBucketsResult>`,
+      );
     }
 
     if (key === '') return handleBucket(req, res, method, bucket, q);
@@ -138,16 +157,27 @@ export function createDiscardSink() {
         // UploadPartCopy: ranges of a stored object, nothing to read.
         req.resume();
         const source = objects.get(decodeURIComponent(copySource.replace(/^\//, '').split('?')[0] ?? ''));
-        if (source === undefined) return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', method);
+        if (source === undefined)
+          return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', method);
         const range = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers['x-amz-copy-source-range'] ?? ''));
         const size = range === null ? source.size : Number(range[2]) - Number(range[1]) + 1;
         const md5 = createHash('md5').update(`${copySource}:${partNumber}:${size}`).digest();
         upload.parts.set(partNumber, { size, md5 });
-        return xml(res, 200, `<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5.toString('hex')}"</ETag></CopyPartResult>`);
+        return xml(
+          res,
+          200,
+          `<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5.toString('hex')}"</ETag></CopyPartResult>`,
+        );
       }
       if (String(req.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-')) {
         req.resume();
-        return s3Error(res, 501, 'NotImplemented', 'aws-chunked bodies are not supported by the discard sink', method);
+        return s3Error(
+          res,
+          501,
+          'NotImplemented',
+          'aws-chunked bodies are not supported by the discard sink',
+          method,
+        );
       }
       const { size, md5 } = await drain(req);
       receivedBytes += size;
@@ -162,27 +192,46 @@ export function createDiscardSink() {
       req.resume();
       const sourceId = decodeURIComponent(copySource.replace(/^\//, '').split('?')[0] ?? '');
       const source = objects.get(sourceId);
-      if (source === undefined) return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', method);
+      if (source === undefined)
+        return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', method);
       const ifMatch = req.headers['x-amz-copy-source-if-match'];
       if (typeof ifMatch === 'string' && ifMatch !== source.etag) {
-        return s3Error(res, 412, 'PreconditionFailed', 'At least one of the preconditions you specified did not hold.', method);
+        return s3Error(
+          res,
+          412,
+          'PreconditionFailed',
+          'At least one of the preconditions you specified did not hold.',
+          method,
+        );
       }
       const replace = req.headers['x-amz-metadata-directive'] === 'REPLACE';
       const stored = {
         size: source.size,
         etag: source.etag,
-        contentType: replace ? String(req.headers['content-type'] ?? 'binary/octet-stream') : source.contentType,
+        contentType: replace
+          ? String(req.headers['content-type'] ?? 'binary/octet-stream')
+          : source.contentType,
         meta: replace ? metaFrom(req.headers) : source.meta,
         lastModified: new Date(),
       };
       objects.set(id(bucket, key), stored);
-      return xml(res, 200, `<CopyObjectResult><LastModified>${stored.lastModified.toISOString()}</LastModified><ETag>${stored.etag}</ETag></CopyObjectResult>`);
+      return xml(
+        res,
+        200,
+        `<CopyObjectResult><LastModified>${stored.lastModified.toISOString()}</LastModified><ETag>${stored.etag}</ETag></CopyObjectResult>`,
+      );
     }
 
     if (method === 'PUT') {
       if (String(req.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-')) {
         req.resume();
-        return s3Error(res, 501, 'NotImplemented', 'aws-chunked bodies are not supported by the discard sink', method);
+        return s3Error(
+          res,
+          501,
+          'NotImplemented',
+          'aws-chunked bodies are not supported by the discard sink',
+          method,
+        );
       }
       const { size, md5 } = await drain(req);
       receivedBytes += size;
@@ -209,33 +258,50 @@ export function createDiscardSink() {
         meta: metaFrom(req.headers),
         parts: new Map(),
       });
-      return xml(res, 200, `<InitiateMultipartUploadResult><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`);
+      return xml(
+        res,
+        200,
+        `<InitiateMultipartUploadResult><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`,
+      );
     }
 
     if (method === 'POST' && q.has('uploadId')) {
       const uploadId = q.get('uploadId') ?? '';
       const upload = uploads.get(uploadId);
       const body = await readSmall(req);
-      if (upload === undefined) return s3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist', method);
+      if (upload === undefined)
+        return s3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist', method);
       const listed = [...body.matchAll(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/g)].map((m) => Number(m[1]));
       const numbers = listed.length > 0 ? listed : [...upload.parts.keys()].sort((a, b) => a - b);
       let size = 0;
       const md5s = [];
       for (const n of numbers) {
         const part = upload.parts.get(n);
-        if (part === undefined) return s3Error(res, 400, 'InvalidPart', `Part ${n} was not uploaded.`, method);
+        if (part === undefined)
+          return s3Error(res, 400, 'InvalidPart', `Part ${n} was not uploaded.`, method);
         size += part.size;
         md5s.push(part.md5);
       }
       const etag = `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${numbers.length}"`;
       uploads.delete(uploadId);
-      objects.set(id(bucket, key), { size, etag, contentType: upload.contentType, meta: upload.meta, lastModified: new Date() });
-      return xml(res, 200, `<CompleteMultipartUploadResult><Location>http://${xmlEscape(req.headers.host ?? 'sink')}/${xmlEscape(bucket)}/${xmlEscape(key)}</Location><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${xmlEscape(etag)}</ETag></CompleteMultipartUploadResult>`);
+      objects.set(id(bucket, key), {
+        size,
+        etag,
+        contentType: upload.contentType,
+        meta: upload.meta,
+        lastModified: new Date(),
+      });
+      return xml(
+        res,
+        200,
+        `<CompleteMultipartUploadResult><Location>http://${xmlEscape(req.headers.host ?? 'sink')}/${xmlEscape(bucket)}/${xmlEscape(key)}</Location><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${xmlEscape(etag)}</ETag></CompleteMultipartUploadResult>`,
+      );
     }
 
     if (method === 'DELETE' && q.has('uploadId')) {
       req.resume();
-      if (!uploads.delete(q.get('uploadId') ?? '')) return s3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist', method);
+      if (!uploads.delete(q.get('uploadId') ?? ''))
+        return s3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist', method);
       res.writeHead(204).end();
       return;
     }
@@ -244,10 +310,20 @@ export function createDiscardSink() {
       // ListParts
       req.resume();
       const upload = uploads.get(q.get('uploadId') ?? '');
-      if (upload === undefined) return s3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist', method);
-      const parts = [...upload.parts.entries()].sort(([a], [b]) => a - b)
-        .map(([n, p]) => `<Part><PartNumber>${n}</PartNumber><ETag>"${p.md5.toString('hex')}"</ETag><Size>${p.size}</Size></Part>`).join('');
-      return xml(res, 200, `<ListPartsResult><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${q.get('uploadId')}</UploadId><IsTruncated>false</IsTruncated>${parts}</ListPartsResult>`);
+      if (upload === undefined)
+        return s3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist', method);
+      const parts = [...upload.parts.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(
+          ([n, p]) =>
+            `<Part><PartNumber>${n}</PartNumber><ETag>"${p.md5.toString('hex')}"</ETag><Size>${p.size}</Size></Part>`,
+        )
+        .join('');
+      return xml(
+        res,
+        200,
+        `<ListPartsResult><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${q.get('uploadId')}</UploadId><IsTruncated>false</IsTruncated>${parts}</ListPartsResult>`,
+      );
     }
 
     if (method === 'DELETE') {
@@ -260,8 +336,10 @@ export function createDiscardSink() {
     if (method === 'HEAD' || method === 'GET') {
       req.resume();
       const stored = objects.get(id(bucket, key));
-      if (stored === undefined) return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', method);
-      if (method === 'GET') return s3Error(res, 501, 'NotImplemented', 'The discard sink keeps no bodies.', method);
+      if (stored === undefined)
+        return s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', method);
+      if (method === 'GET')
+        return s3Error(res, 501, 'NotImplemented', 'The discard sink keeps no bodies.', method);
       res.writeHead(200, {
         'content-length': stored.size,
         etag: stored.etag,
@@ -286,7 +364,8 @@ export function createDiscardSink() {
         res.writeHead(200, { location: `/${bucket}`, 'content-length': 0 }).end();
         return;
       case 'HEAD':
-        if (!buckets.has(bucket)) return s3Error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist', method);
+        if (!buckets.has(bucket))
+          return s3Error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist', method);
         res.writeHead(200, { 'x-amz-bucket-region': 'us-east-1', 'content-length': 0 }).end();
         return;
       case 'DELETE':
@@ -294,27 +373,55 @@ export function createDiscardSink() {
         res.writeHead(204).end();
         return;
       case 'GET': {
-        if (!buckets.has(bucket)) return s3Error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist', method);
-        if (q.has('location')) return xml(res, 200, '<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>');
+        if (!buckets.has(bucket))
+          return s3Error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist', method);
+        if (q.has('location'))
+          return xml(
+            res,
+            200,
+            '<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>',
+          );
         if (q.has('uploads')) {
-          const open = [...uploads.entries()].filter(([, u]) => u.bucket === bucket)
-            .map(([uploadId, u]) => `<Upload><Key>${xmlEscape(u.key)}</Key><UploadId>${uploadId}</UploadId></Upload>`).join('');
-          return xml(res, 200, `<ListMultipartUploadsResult><Bucket>${xmlEscape(bucket)}</Bucket><IsTruncated>false</IsTruncated>${open}</ListMultipartUploadsResult>`);
+          const open = [...uploads.entries()]
+            .filter(([, u]) => u.bucket === bucket)
+            .map(
+              ([uploadId, u]) =>
+                `<Upload><Key>${xmlEscape(u.key)}</Key><UploadId>${uploadId}</UploadId></Upload>`,
+            )
+            .join('');
+          return xml(
+            res,
+            200,
+            `<ListMultipartUploadsResult><Bucket>${xmlEscape(bucket)}</Bucket><IsTruncated>false</IsTruncated>${open}</ListMultipartUploadsResult>`,
+          );
         }
         const prefix = q.get('prefix') ?? '';
         const contents = [...objects.entries()]
           .filter(([k]) => k.startsWith(`${bucket}/${prefix}`))
-          .map(([k, o]) => `<Contents><Key>${xmlEscape(k.slice(bucket.length + 1))}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${xmlEscape(o.etag)}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`)
+          .map(
+            ([k, o]) =>
+              `<Contents><Key>${xmlEscape(k.slice(bucket.length + 1))}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${xmlEscape(o.etag)}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+          )
           .join('');
         const v2 = q.get('list-type') === '2';
         const count = v2 ? `<KeyCount>${contents.split('<Contents>').length - 1}</KeyCount>` : '';
-        return xml(res, 200, `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>${count}<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`);
+        return xml(
+          res,
+          200,
+          `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>${count}<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`,
+        );
       }
       case 'POST':
         // DeleteObjects: everything "deleted".
         return xml(res, 200, '<DeleteResult></DeleteResult>');
       default:
-        return s3Error(res, 405, 'MethodNotAllowed', `${method} is not supported by the discard sink`, method);
+        return s3Error(
+          res,
+          405,
+          'MethodNotAllowed',
+          `${method} is not supported by the discard sink`,
+          method,
+        );
     }
   }
 
@@ -337,7 +444,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const server = createDiscardSink();
   server.listen(port, '127.0.0.1', () => {
     const address = server.address();
-    process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 })}\n`,
+    );
   });
   const stop = () => server.close(() => process.exit(0));
   process.on('SIGTERM', stop);

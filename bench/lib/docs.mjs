@@ -5,8 +5,14 @@ import { REPO } from './tools.mjs';
 
 function commit() {
   try {
-    const head = execFileSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no', '--', 'src'], { encoding: 'utf8' }).trim();
+    const head = execFileSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync(
+      'git',
+      ['-C', REPO, 'status', '--porcelain', '--untracked-files=no', '--', 'src'],
+      { encoding: 'utf8' },
+    ).trim();
     return dirty === '' ? head : `${head} (src modified)`;
   } catch {
     return 'unknown';

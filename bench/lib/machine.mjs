@@ -67,7 +67,8 @@ export function describeMachine() {
       s3rver: packageVersion('s3rver'),
       moto: tryRun('python3', ['-c', 'import moto; print(moto.__version__)']),
       wrk: tryRun('wrk', ['--version'], (s) => s.split('\n')[0].split(' Copyright')[0]),
-      postgresql: pg === undefined ? undefined : tryRun(`/usr/lib/postgresql/${pg}/bin/postgres`, ['--version']),
+      postgresql:
+        pg === undefined ? undefined : tryRun(`/usr/lib/postgresql/${pg}/bin/postgres`, ['--version']),
       'better-sqlite3': packageVersion('better-sqlite3'),
     },
   };

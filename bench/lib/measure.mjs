@@ -76,7 +76,10 @@ export async function runMeasured(run) {
       : setInterval(() => {
           // The command's tree, without /usr/bin/time itself (a few MiB).
           const rss = treeRssMiB(child.pid) - (rssOfTime ??= treeRssOnly(child.pid));
-          rssSamples.push({ seconds: Number(process.hrtime.bigint() - started) / 1e9, rssMiB: Math.max(0, rss) });
+          rssSamples.push({
+            seconds: Number(process.hrtime.bigint() - started) / 1e9,
+            rssMiB: Math.max(0, rss),
+          });
         }, run.sampleMs);
   let rssOfTime;
   const killOnExit = () => {

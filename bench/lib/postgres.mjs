@@ -34,7 +34,10 @@ export async function startPostgres() {
   const dir = fs.mkdtempSync(path.join(root ? '/tmp' : os.tmpdir(), 'bucketload-bench-pg-'));
   const dataDir = path.join(dir, 'data');
   if (root) {
-    const [uid, gid] = await Promise.all([execFileP('id', ['-u', 'postgres']), execFileP('id', ['-g', 'postgres'])]);
+    const [uid, gid] = await Promise.all([
+      execFileP('id', ['-u', 'postgres']),
+      execFileP('id', ['-g', 'postgres']),
+    ]);
     fs.chownSync(dir, Number(uid.stdout), Number(gid.stdout));
   }
   const run = async (tool, args) => {
@@ -56,7 +59,18 @@ export async function startPostgres() {
     fs.rmSync(dir, { recursive: true, force: true });
   };
   const release = atExit(stopNow);
-  await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  await run('initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '-A',
+    'trust',
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C',
+  ]);
   const port = await freePort();
   const options = [
     `-p ${port}`,
@@ -67,7 +81,18 @@ export async function startPostgres() {
     '-c full_page_writes=off',
     '-c max_connections=200',
   ].join(' ');
-  await run('pg_ctl', ['-w', '-t', '30', '-D', dataDir, '-l', path.join(dir, 'postgres.log'), '-o', options, 'start']);
+  await run('pg_ctl', [
+    '-w',
+    '-t',
+    '30',
+    '-D',
+    dataDir,
+    '-l',
+    path.join(dir, 'postgres.log'),
+    '-o',
+    options,
+    'start',
+  ]);
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const withClient = async (url, fn) => {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
@@ -88,7 +113,9 @@ export async function startPostgres() {
     },
     query: (url, text, params) => withClient(url, (c) => c.query(text, params)),
     async stop() {
-      await run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', '-t', '15', 'stop']).catch(() => undefined);
+      await run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', '-t', '15', 'stop']).catch(
+        () => undefined,
+      );
       stopNow();
       release();
     },

@@ -13,7 +13,8 @@ export function median(values) {
 }
 
 export function fmt(value, digits = 1) {
-  if (value === undefined || value === null || (typeof value === 'number' && !Number.isFinite(value))) return '–';
+  if (value === undefined || value === null || (typeof value === 'number' && !Number.isFinite(value)))
+    return '–';
   if (typeof value !== 'number') return String(value);
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
@@ -36,8 +37,15 @@ export function textTable(columns, rows) {
   const cells = rows.map((row) => columns.map((c) => c.value(row)));
   const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((r) => r[i].length)));
   const line = (values) =>
-    values.map((v, i) => (columns[i].right ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(columns.map((c) => c.title)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+    values
+      .map((v, i) => (columns[i].right ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(columns.map((c) => c.title)),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.map(line),
+  ].join('\n');
 }
 
 export function markdownTable(columns, rows) {
@@ -60,7 +68,8 @@ export function writeBlocks(file, blocks, skeleton) {
     const block = `${START(name)}\n${body.trim()}\n${END(name)}`;
     const start = text.indexOf(START(name));
     const end = text.indexOf(END(name));
-    if (start !== -1 && end > start) text = `${text.slice(0, start)}${block}${text.slice(end + END(name).length)}`;
+    if (start !== -1 && end > start)
+      text = `${text.slice(0, start)}${block}${text.slice(end + END(name).length)}`;
     else text = `${text.trimEnd()}\n\n${block}\n`;
   }
   fs.writeFileSync(file, text);

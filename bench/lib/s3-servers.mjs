@@ -10,12 +10,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { firstJsonLine, freePort, removeDirLater, startHelper, waitHttp } from './processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -74,7 +69,10 @@ function wrap(name, endpoint, helper, credentials, cleanup) {
 export async function startSink() {
   const helper = startHelper('discard sink', process.execPath, [path.join(here, 'discard-sink.mjs')]);
   const { port } = await firstJsonLine(helper);
-  return wrap('sink', `http://127.0.0.1:${port}`, helper, { accessKeyId: 'bench', secretAccessKey: 'bench-secret' });
+  return wrap('sink', `http://127.0.0.1:${port}`, helper, {
+    accessKeyId: 'bench',
+    secretAccessKey: 'bench-secret',
+  });
 }
 
 export async function startS3rver(tmpRoot = os.tmpdir()) {

@@ -70,7 +70,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const server = createSourceServer(dir);
   server.listen(Number(arg('--port') ?? 0), '127.0.0.1', () => {
     const address = server.address();
-    process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 })}\n`,
+    );
   });
   const stop = () => server.close(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -6,8 +6,17 @@ import { firstJsonLine, startHelper } from './processes.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export async function startSource(dir) {
-  const helper = startHelper('source server', process.execPath, [path.join(here, 'source-server.mjs'), '--dir', dir]);
+  const helper = startHelper('source server', process.execPath, [
+    path.join(here, 'source-server.mjs'),
+    '--dir',
+    dir,
+  ]);
   const { port } = await firstJsonLine(helper);
   const baseUrl = `http://127.0.0.1:${port}`;
-  return { baseUrl, url: (name) => `${baseUrl}/${encodeURIComponent(name)}`, pid: helper.pid, stop: () => helper.stop() };
+  return {
+    baseUrl,
+    url: (name) => `${baseUrl}/${encodeURIComponent(name)}`,
+    pid: helper.pid,
+    stop: () => helper.stop(),
+  };
 }

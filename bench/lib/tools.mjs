@@ -15,6 +15,8 @@ export const REPO = path.resolve(here, '../..');
 export const CLI = path.join(REPO, 'dist/bin/bucketload.js');
 
 export const UPLOAD_TOOLS = ['bucketload', 'aws-cli', 'rclone', 's3cmd'];
+/** Only when named in --tools: the pooled-buffer prototype of bench/experiments/ (not bucketload's code). */
+export const EXPERIMENTAL_UPLOAD_TOOLS = ['pooled-prototype'];
 export const E2E_TOOLS = ['bucketload', 'bucketload-store', 'rclone', 'curl+aws-cli'];
 
 /** An environment without the caller's AWS and rclone settings. */
@@ -89,15 +91,34 @@ export function uploadCommand(tool, { file, server, bucket, key, home }) {
         args: [path.join(here, 'upload-child.mjs'), file, server.endpoint, bucket, key],
         env,
       };
+    case 'pooled-prototype':
+      return {
+        command: process.execPath,
+        args: [path.join(here, '../experiments/pooled-upload-child.mjs'), file, server.endpoint, bucket, key],
+        env,
+      };
     case 'aws-cli':
       return {
         command: awsCommand(),
-        args: ['--endpoint-url', server.endpoint, 's3', 'cp', '--no-progress', '--only-show-errors', file, `s3://${bucket}/${key}`],
+        args: [
+          '--endpoint-url',
+          server.endpoint,
+          's3',
+          'cp',
+          '--no-progress',
+          '--only-show-errors',
+          file,
+          `s3://${bucket}/${key}`,
+        ],
         env: { ...env, AWS_CA_BUNDLE: '' },
       };
     case 'rclone':
       fs.writeFileSync(path.join(home, 'rclone.conf'), '');
-      return { command: 'rclone', args: ['copyto', file, `bench:${bucket}/${key}`], env: rcloneEnv(server, home) };
+      return {
+        command: 'rclone',
+        args: ['copyto', file, `bench:${bucket}/${key}`],
+        env: rcloneEnv(server, home),
+      };
     case 's3cmd':
       return {
         command: 's3cmd',
@@ -122,7 +143,20 @@ export function e2eCommand(tool, { url, server, bucket, folder, name, home, scra
       return {
         key,
         command: process.execPath,
-        args: [CLI, 'import', url, '--to', `s3://${bucket}/${folder}/`, '--endpoint', server.endpoint, '--path-style', '--provider', 'other', '--no-progress', '--json'],
+        args: [
+          CLI,
+          'import',
+          url,
+          '--to',
+          `s3://${bucket}/${folder}/`,
+          '--endpoint',
+          server.endpoint,
+          '--path-style',
+          '--provider',
+          'other',
+          '--no-progress',
+          '--json',
+        ],
         env: {
           ...env,
           BUCKETLOAD_DATA_DIR: path.join(home, 'data'),
@@ -140,7 +174,12 @@ export function e2eCommand(tool, { url, server, bucket, folder, name, home, scra
       };
     case 'rclone':
       fs.writeFileSync(path.join(home, 'rclone.conf'), '');
-      return { key, command: 'rclone', args: ['copyurl', url, `bench:${bucket}/${key}`], env: rcloneEnv(server, home) };
+      return {
+        key,
+        command: 'rclone',
+        args: ['copyurl', url, `bench:${bucket}/${key}`],
+        env: rcloneEnv(server, home),
+      };
     case 'curl+aws-cli': {
       const temp = path.join(scratch, `download-${process.pid}-${Date.now()}.bin`);
       const q = (s) => `'${s.replaceAll("'", "'\\''")}'`;

@@ -31,8 +31,10 @@ const destination = resolveS3Destination({
   secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'bench-secret',
   forcePathStyle: true,
 });
-const queueSize = process.env.BENCH_QUEUE_SIZE === undefined ? undefined : Number(process.env.BENCH_QUEUE_SIZE);
-const minPartBytes = process.env.BENCH_PART_MIB === undefined ? undefined : Number(process.env.BENCH_PART_MIB) * 1024 * 1024;
+const queueSize =
+  process.env.BENCH_QUEUE_SIZE === undefined ? undefined : Number(process.env.BENCH_QUEUE_SIZE);
+const minPartBytes =
+  process.env.BENCH_PART_MIB === undefined ? undefined : Number(process.env.BENCH_PART_MIB) * 1024 * 1024;
 const store = new S3ObjectStore({
   destination,
   ...(queueSize === undefined ? {} : { queueSize }),
@@ -44,7 +46,11 @@ if (process.env.BENCH_UNSIGNED_PAYLOAD === '1') {
   store.client.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request;
-      if (request?.headers !== undefined && (request.method === 'PUT' || request.method === 'POST') && request.body !== undefined) {
+      if (
+        request?.headers !== undefined &&
+        (request.method === 'PUT' || request.method === 'POST') &&
+        request.body !== undefined
+      ) {
         request.headers['x-amz-content-sha256'] ??= 'UNSIGNED-PAYLOAD';
       }
       return next(args);

@@ -56,7 +56,8 @@ async function createUsers(server, count) {
       signal: AbortSignal.timeout(10_000),
     });
     const body = await response.json();
-    if (response.status !== 201 || typeof body.apiKey !== 'string') throw new Error(`creating a user answered ${response.status}: ${JSON.stringify(body)}`);
+    if (response.status !== 201 || typeof body.apiKey !== 'string')
+      throw new Error(`creating a user answered ${response.status}: ${JSON.stringify(body)}`);
     keys.push(body.apiKey);
   }
   return keys;
@@ -72,7 +73,20 @@ function parseDuration(text) {
 export async function runWrk({ url, script, connections, seconds, threads = 1 }) {
   const { stdout } = await execFileP(
     'wrk',
-    ['-t', String(Math.min(threads, connections)), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', '--latency', '-s', script, url],
+    [
+      '-t',
+      String(Math.min(threads, connections)),
+      '-c',
+      String(connections),
+      '-d',
+      `${seconds}s`,
+      '--timeout',
+      '10s',
+      '--latency',
+      '-s',
+      script,
+      url,
+    ],
     { timeout: (seconds + 30) * 1000, maxBuffer: 1 << 20 },
   );
   const percentile = (p) => parseDuration(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(stdout)?.[1] ?? '');
@@ -94,14 +108,18 @@ export async function runWrk({ url, script, connections, seconds, threads = 1 })
 async function measureDatabase(kind, users, ctx, pgCluster) {
   const { tmp, log, connections, duration } = ctx;
   const dataDir = fs.mkdtempSync(path.join(tmp, `api-${kind}-`));
-  const databaseUrl = kind === 'postgresql' ? await pgCluster.createDatabase(`bench_api_${users}_${Date.now()}`) : undefined;
+  const databaseUrl =
+    kind === 'postgresql' ? await pgCluster.createDatabase(`bench_api_${users}_${Date.now()}`) : undefined;
   const server = await startServe({ dataDir, databaseUrl });
   const rows = [];
   let accepted = 0;
   try {
     // A direct file on loopback into managed storage: nothing fetches it (no workers).
     const keys = users === 1 ? [server.key] : await createUsers(server, users);
-    const script = wrkScript(dataDir, keys, { url: 'http://127.0.0.1:9/media/clip.mp4', destination: 'managed' });
+    const script = wrkScript(dataDir, keys, {
+      url: 'http://127.0.0.1:9/media/clip.mp4',
+      destination: 'managed',
+    });
     const target = `${server.url}/v1/imports`;
     const warm = await runWrk({ url: target, script, connections: connections[0], seconds: WARMUP_SECONDS });
     accepted += warm.requests - warm.non2xx;
@@ -125,7 +143,9 @@ async function measureDatabase(kind, users, ctx, pgCluster) {
         load: `${fmt(loadBefore, 1)}→${fmt(loadAverage(), 1)}`,
       };
       rows.push(row);
-      log(`api ${kind} ${users} user(s) c=${c}: ${fmt(r.rps, 0)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, non-2xx ${r.non2xx}, server CPU ${fmt(row.serverCpuPer1000, 2)} s/1000, load ${row.load}`);
+      log(
+        `api ${kind} ${users} user(s) c=${c}: ${fmt(r.rps, 0)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, non-2xx ${r.non2xx}, server CPU ${fmt(row.serverCpuPer1000, 2)} s/1000, load ${row.load}`,
+      );
     }
   } finally {
     await server.stop();
@@ -141,7 +161,10 @@ async function measureDatabase(kind, users, ctx, pgCluster) {
             db.close();
           }
         })()
-      : Number((await pgCluster.query(databaseUrl, "select count(*) as n from jobs where kind = 'import'")).rows[0].n);
+      : Number(
+          (await pgCluster.query(databaseUrl, "select count(*) as n from jobs where kind = 'import'")).rows[0]
+            .n,
+        );
   for (const row of rows) row.persisted = { accepted, persisted };
   return rows;
 }
@@ -166,7 +189,9 @@ export async function runApi(ctx) {
     ...databases.flatMap((kind) =>
       [USERS, 1].map((users) => {
         const p = rows.find((r) => r.database === kind && r.users === users)?.persisted;
-        return p === undefined ? '' : `${kind}, ${users} user(s): ${p.accepted} submissions accepted (warm-up included), ${p.persisted} jobs in the table${p.persisted < p.accepted ? ' — LOST SUBMISSIONS' : ''}`;
+        return p === undefined
+          ? ''
+          : `${kind}, ${users} user(s): ${p.accepted} submissions accepted (warm-up included), ${p.persisted} jobs in the table${p.persisted < p.accepted ? ' — LOST SUBMISSIONS' : ''}`;
       }),
     ),
   ].filter(Boolean);

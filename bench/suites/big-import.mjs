@@ -39,7 +39,11 @@ export async function runBigImport(ctx) {
           home: path.join(tmp, `home-big-${serverName}`),
           scratch: tmp,
         });
-        const m = await runMeasured({ ...run, timeoutMs: Math.max(600_000, (sizeBytes / MiB) * 1000), sampleMs: 250 });
+        const m = await runMeasured({
+          ...run,
+          timeoutMs: Math.max(600_000, (sizeBytes / MiB) * 1000),
+          sampleMs: 250,
+        });
         const head = m.ok ? await server.head(bucket, key).catch(() => undefined) : undefined;
         const ok = m.ok && head?.sizeBytes === sizeBytes;
         const at = (fraction) => {
@@ -50,7 +54,11 @@ export async function runBigImport(ctx) {
         const row = {
           server: serverName,
           ok,
-          error: ok ? undefined : m.ok ? `stored ${head?.sizeBytes ?? 'nothing'}` : m.stderr.trim().split('\n').slice(-3).join(' '),
+          error: ok
+            ? undefined
+            : m.ok
+              ? `stored ${head?.sizeBytes ?? 'nothing'}`
+              : m.stderr.trim().split('\n').slice(-3).join(' '),
           wallSeconds: m.wallSeconds,
           mibPerSecond: sizeBytes / MiB / m.wallSeconds,
           cpuPerGiB: m.cpuSeconds / (sizeBytes / GiB),
@@ -62,7 +70,9 @@ export async function runBigImport(ctx) {
           load: `${fmt(m.loadBefore, 1)}→${fmt(m.loadAfter, 1)}`,
         };
         rows.push(row);
-        log(`big ${formatSize(sizeBytes)} → ${serverName}: ${ok ? 'ok' : `FAIL (${row.error})`} ${fmt(m.wallSeconds, 1)} s, peak RSS ${fmt(m.maxRssMiB, 0)} MiB, load ${row.load}`);
+        log(
+          `big ${formatSize(sizeBytes)} → ${serverName}: ${ok ? 'ok' : `FAIL (${row.error})`} ${fmt(m.wallSeconds, 1)} s, peak RSS ${fmt(m.maxRssMiB, 0)} MiB, load ${row.load}`,
+        );
       } finally {
         await server.stop();
       }
@@ -76,9 +86,16 @@ export async function runBigImport(ctx) {
     { title: 'wall s', value: (r) => fmt(r.wallSeconds, 1), right: true },
     { title: 'MiB/s', value: (r) => fmt(r.mibPerSecond, 0), right: true },
     { title: 'CPU s/GiB', value: (r) => fmt(r.cpuPerGiB, 2), right: true },
-    { title: 'RSS at 25/50/75 % MiB', value: (r) => `${fmt(r.rssQuarter, 0)} / ${fmt(r.rssHalf, 0)} / ${fmt(r.rssThreeQuarters, 0)}`, right: true },
+    {
+      title: 'RSS at 25/50/75 % MiB',
+      value: (r) => `${fmt(r.rssQuarter, 0)} / ${fmt(r.rssHalf, 0)} / ${fmt(r.rssThreeQuarters, 0)}`,
+      right: true,
+    },
     { title: 'peak RSS MiB', value: (r) => fmt(r.peakRssMiB, 0), right: true },
-    { title: `target < ${TARGET_MIB}`, value: (r) => (r.ok ? (r.peakRssMiB < TARGET_MIB ? 'met' : 'MISSED') : '–') },
+    {
+      title: `target < ${TARGET_MIB}`,
+      value: (r) => (r.ok ? (r.peakRssMiB < TARGET_MIB ? 'met' : 'MISSED') : '–'),
+    },
     { title: 'load 1m', value: (r) => r.load, right: true },
   ];
   const title = `bucketload import of a ${formatSize(sizeBytes)} direct file (whole CLI process)`;

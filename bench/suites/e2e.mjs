@@ -42,7 +42,10 @@ export async function runE2e(ctx) {
               home: path.join(tmp, `home-e2e-${tool.replace(/[^a-z0-9]/g, '')}-${round}-${serverName}`),
               scratch: tmp,
             });
-            const measured = await runMeasured({ ...run, timeoutMs: Math.max(180_000, (sizeBytes / MiB) * 1500) });
+            const measured = await runMeasured({
+              ...run,
+              timeoutMs: Math.max(180_000, (sizeBytes / MiB) * 1500),
+            });
             const head = measured.ok ? await server.head(bucket, key).catch(() => undefined) : undefined;
             const stored = head?.sizeBytes === sizeBytes;
             const result = {
@@ -51,7 +54,11 @@ export async function runE2e(ctx) {
               round,
               ...measured,
               ok: measured.ok && stored,
-              error: measured.ok ? (stored ? undefined : `stored ${head?.sizeBytes ?? 'nothing'} at ${key}`) : measured.stderr.trim().split('\n').slice(-3).join(' '),
+              error: measured.ok
+                ? stored
+                  ? undefined
+                  : `stored ${head?.sizeBytes ?? 'nothing'} at ${key}`
+                : measured.stderr.trim().split('\n').slice(-3).join(' '),
             };
             runs.push(result);
             log(

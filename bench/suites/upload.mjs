@@ -9,7 +9,7 @@ import { ensureDataFile, formatSize } from '../lib/data-file.mjs';
 import { runMeasured } from '../lib/measure.mjs';
 import { fmt, loadRange, markdownTable, median, textTable } from '../lib/report.mjs';
 import { startServer } from '../lib/s3-servers.mjs';
-import { UPLOAD_TOOLS, uploadCommand } from '../lib/tools.mjs';
+import { EXPERIMENTAL_UPLOAD_TOOLS, UPLOAD_TOOLS, uploadCommand } from '../lib/tools.mjs';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -17,7 +17,9 @@ const MiB = 2 ** 20;
 export async function runUpload(ctx) {
   const { sizeBytes, repeat, tmp, log } = ctx;
   const servers = ctx.serversOption ?? ['sink', 's3rver', 'moto'];
-  const tools = ctx.toolsOption?.filter((t) => UPLOAD_TOOLS.includes(t)) ?? UPLOAD_TOOLS;
+  const tools =
+    ctx.toolsOption?.filter((t) => [...UPLOAD_TOOLS, ...EXPERIMENTAL_UPLOAD_TOOLS].includes(t)) ??
+    UPLOAD_TOOLS;
   const file = ensureDataFile(tmp, `data-${sizeBytes}.bin`, sizeBytes);
   const runs = [];
   for (const serverName of servers) {
@@ -29,9 +31,18 @@ export async function runUpload(ctx) {
           const bucket = 'bench';
           await server.createBucket(bucket);
           const key = `upload/${tool}/data.bin`;
-          const run = uploadCommand(tool, { file, server, bucket, key, home: path.join(tmp, `home-${tool}`) });
+          const run = uploadCommand(tool, {
+            file,
+            server,
+            bucket,
+            key,
+            home: path.join(tmp, `home-${tool}`),
+          });
           const sinkBefore = await server.stats();
-          const measured = await runMeasured({ ...run, timeoutMs: Math.max(120_000, (sizeBytes / MiB) * 1000) });
+          const measured = await runMeasured({
+            ...run,
+            timeoutMs: Math.max(120_000, (sizeBytes / MiB) * 1000),
+          });
           const sinkAfter = await server.stats();
           const head = measured.ok ? await server.head(bucket, key).catch(() => undefined) : undefined;
           const stored = head?.sizeBytes === sizeBytes;
@@ -42,8 +53,13 @@ export async function runUpload(ctx) {
             round,
             ...measured,
             ok: measured.ok && stored,
-            error: measured.ok ? (stored ? undefined : `stored ${head?.sizeBytes ?? 'nothing'}`) : measured.stderr.trim().split('\n').slice(-3).join(' '),
-            sinkCpuSeconds: sinkBefore === undefined ? undefined : sinkAfter.cpuSeconds - sinkBefore.cpuSeconds,
+            error: measured.ok
+              ? stored
+                ? undefined
+                : `stored ${head?.sizeBytes ?? 'nothing'}`
+              : measured.stderr.trim().split('\n').slice(-3).join(' '),
+            sinkCpuSeconds:
+              sinkBefore === undefined ? undefined : sinkAfter.cpuSeconds - sinkBefore.cpuSeconds,
             dataSeconds: detail?.dataSeconds,
             putSeconds: detail?.putSeconds,
             sha256Stored: detail?.sha256Stored,
@@ -66,7 +82,13 @@ export async function runUpload(ctx) {
 
 function parseJson(text) {
   try {
-    return JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('{')).at(-1) ?? '');
+    return JSON.parse(
+      text
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .at(-1) ?? '',
+    );
   } catch {
     return undefined;
   }
@@ -100,13 +122,25 @@ function summarise(runs, ctx) {
   // Targets, per server: throughput ≥ the best other tool; CPU/GiB ≤ aws-cli's.
   for (const row of rows) {
     if (row.tool !== 'bucketload') continue;
-    const peers = rows.filter((r) => r.server === row.server && r.tool !== 'bucketload' && Number.isFinite(r.mibPerSecond));
+    const peers = rows.filter(
+      (r) =>
+        r.server === row.server &&
+        UPLOAD_TOOLS.includes(r.tool) &&
+        r.tool !== 'bucketload' &&
+        Number.isFinite(r.mibPerSecond),
+    );
     const best = peers.reduce((a, b) => (b.mibPerSecond > (a?.mibPerSecond ?? -1) ? b : a), undefined);
     const aws = peers.find((r) => r.tool === 'aws-cli');
     row.target = [
-      best === undefined ? undefined : `${row.mibPerSecond >= best.mibPerSecond ? 'met' : 'MISSED'}: throughput vs best (${best.tool} ${fmt(best.mibPerSecond, 0)})`,
-      aws === undefined ? undefined : `${row.cpuPerGiB <= aws.cpuPerGiB ? 'met' : 'MISSED'}: CPU/GiB vs aws-cli (${fmt(aws.cpuPerGiB, 2)})`,
-    ].filter(Boolean).join('; ');
+      best === undefined
+        ? undefined
+        : `${row.mibPerSecond >= best.mibPerSecond ? 'met' : 'MISSED'}: throughput vs best (${best.tool} ${fmt(best.mibPerSecond, 0)})`,
+      aws === undefined
+        ? undefined
+        : `${row.cpuPerGiB <= aws.cpuPerGiB ? 'met' : 'MISSED'}: CPU/GiB vs aws-cli (${fmt(aws.cpuPerGiB, 2)})`,
+    ]
+      .filter(Boolean)
+      .join('; ');
   }
   const columns = [
     { title: 'server', value: (r) => r.server },
@@ -121,7 +155,11 @@ function summarise(runs, ctx) {
   ];
   const notes = rows.flatMap((r) => [
     ...(r.target ? [`${r.server}: bucketload ${r.target}`] : []),
-    ...(r.tool === 'bucketload' && Number.isFinite(r.copySeconds) ? [`${r.server}: bucketload's checksum self-copy + HEAD took ${fmt(r.copySeconds, 2)} s of its wall time`] : []),
+    ...(r.tool === 'bucketload' && Number.isFinite(r.copySeconds)
+      ? [
+          `${r.server}: bucketload's checksum self-copy + HEAD took ${fmt(r.copySeconds, 2)} s of its wall time`,
+        ]
+      : []),
     ...r.errors.map((e) => `${r.server} ${r.tool} failed: ${e}`),
   ]);
   const title = `Upload of a ${formatSize(sizeBytes)} file (median of ${ctx.repeat} run${ctx.repeat === 1 ? '' : 's'})`;
