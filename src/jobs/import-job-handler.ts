@@ -62,7 +62,7 @@ export function createImportHandler(deps: ImportHandlerDeps): JobHandler {
       const hopeless = job.attempts >= job.maxAttempts || (error instanceof AppError && !error.retryable);
       if (sink.fallback === undefined || !isStorageFailure(error) || !hopeless || context.signal.aborted)
         throw error;
-      const reason = error instanceof AppError ? `${error.code}: ${error.message}` : 'delivery failed';
+      const reason = fallbackReason(error);
       context.logger.warn(
         { err: toError(error) },
         'delivery to the destination failed; falling back to managed storage',
@@ -74,6 +74,17 @@ export function createImportHandler(deps: ImportHandlerDeps): JobHandler {
       await fsp.rm(attempt.workDir, { recursive: true, force: true });
     }
   };
+}
+
+/**
+ * Why delivery fell back, for the result: the code and what the store said. The catalogue's storage
+ * messages are worded for verification ("Verification failed: …"), so they are not repeated here.
+ */
+function fallbackReason(error: unknown): string {
+  if (!(error instanceof AppError)) return 'delivery to the destination failed';
+  const said = error.details?.['reason'];
+  const detail = typeof said === 'string' && said !== '' ? said : error.message.replace(/^Verification failed: /, '');
+  return `${error.code}: delivery to the destination failed (${detail})`.slice(0, 300);
 }
 
 function outcome(sink: JobSink, delivered: Delivered, fallback?: { reason: string }): JobOutcome {
