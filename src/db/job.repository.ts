@@ -191,13 +191,23 @@ export class JobRepository {
     return this.findForUser(userId, id);
   }
 
-  async countActive(userId: string): Promise<number> {
+  /**
+   * The user's queued and running imports, counted up to `limit` only: the per-user check needs no
+   * more, and the cost stays O(limit) however long the queue grows.
+   */
+  async countActive(userId: string, limit: number): Promise<number> {
     const row = await this.db
-      .selectFrom('jobs')
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('jobs')
+          .select('id')
+          .where('user_id', '=', userId)
+          .where('status', 'in', ['queued', 'running'])
+          .where('kind', '=', 'import')
+          .limit(limit)
+          .as('active'),
+      )
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('user_id', '=', userId)
-      .where('status', 'in', ['queued', 'running'])
-      .where('kind', '=', 'import')
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }

@@ -2,12 +2,14 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.js';
 import * as initial from './migrations/2026-11-23T0800-initial.js';
 import * as webhookDeliveries from './migrations/2026-12-06T1000-webhook-deliveries.js';
+import * as jobsActiveIndex from './migrations/2026-12-07T0900-jobs-active-index.js';
 
 // Migrations are imported statically (not read from a folder) so the compiled CLI and the tests
 // run the same list whatever the working directory.
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23T0800-initial': initial,
   '2026-12-06T1000-webhook-deliveries': webhookDeliveries,
+  '2026-12-07T0900-jobs-active-index': jobsActiveIndex,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -101,7 +101,7 @@ export class ImportService {
   ): Promise<{ job: Job; created: boolean }> {
     assertImportUrl(request.url);
     if (request.webhook !== undefined) assertImportUrl(request.webhook.url, 'webhook.url');
-    const active = await this.jobs.countActive(userId);
+    const active = await this.jobs.countActive(userId, this.config.maxActiveJobsPerUser);
     if (active >= this.config.maxActiveJobsPerUser)
       throw new AppError('TOO_MANY_ACTIVE_JOBS', { details: { limit: this.config.maxActiveJobsPerUser } });
     const result = await this.jobs.create({
