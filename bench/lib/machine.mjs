@@ -63,12 +63,14 @@ export function describeMachine() {
       'aws-cli': tryRun(awsCommand(), ['--version']),
       rclone: tryRun('rclone', ['version']),
       s3cmd: tryRun('s3cmd', ['--version']),
-      curl: tryRun('curl', ['--version'], (s) => s.split('\n')[0].split(' ').slice(0, 2).join(' ')),
+      curl: tryRun('curl', ['--version'], (s) => s.split('\n')[0].split(' ')[1]),
       s3rver: packageVersion('s3rver'),
       moto: tryRun('python3', ['-c', 'import moto; print(moto.__version__)']),
       wrk: tryRun('wrk', ['--version'], (s) => s.split('\n')[0].split(' Copyright')[0]),
       postgresql:
-        pg === undefined ? undefined : tryRun(`/usr/lib/postgresql/${pg}/bin/postgres`, ['--version']),
+        pg === undefined
+          ? undefined
+          : tryRun(`/usr/lib/postgresql/${pg}/bin/postgres`, ['--version'], (s) => /\d+\.\d+/.exec(s)?.[0]),
       'better-sqlite3': packageVersion('better-sqlite3'),
     },
   };
